@@ -1,0 +1,171 @@
+//! The wire types of the JSON auth API (`shared/api-contract.md`). Field names
+//! are camelCase on the wire; every response body is an [`Envelope`].
+
+use serde::{Deserialize, Serialize};
+
+/// The body of every JSON response, success or failure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope<T> {
+    pub is_success: bool,
+    pub message: String,
+    pub data: Option<T>,
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+impl<T> Envelope<T> {
+    pub fn success(message: impl Into<String>, data: T) -> Self {
+        Self { is_success: true, message: message.into(), data: Some(data), errors: Vec::new() }
+    }
+}
+
+impl Envelope<()> {
+    /// A failure: `data` is `null`, `errors` lists every failed rule.
+    pub fn failure(message: impl Into<String>, errors: Vec<String>) -> Self {
+        Self { is_success: false, message: message.into(), data: None, errors }
+    }
+}
+
+/// A user's role. Serialized as `"User"` / `"Admin"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Role {
+    #[default]
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "User",
+            Role::Admin => "Admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "User" => Some(Role::User),
+            "Admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A user as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub is_active: bool,
+}
+
+/// The `data` of register, login and refresh.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: String,
+    /// The access token's expiry as a Unix timestamp in seconds (the JWT's `exp`).
+    pub expires_in: i64,
+    pub user: User,
+}
+
+/// A JSON request body. The server's body extractor uses [`RequestBody::FIELDS`]
+/// to list every missing or mistyped field at once instead of serde's first one.
+pub trait RequestBody {
+    /// The required fields, all JSON strings.
+    const FIELDS: &'static [&'static str];
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRequest {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub confirm_password: String,
+    pub full_name: String,
+}
+
+impl RequestBody for RegisterRequest {
+    const FIELDS: &'static [&'static str] =
+        &["username", "email", "password", "confirmPassword", "fullName"];
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    /// A username or an email address.
+    pub username: String,
+    pub password: String,
+}
+
+impl RequestBody for LoginRequest {
+    const FIELDS: &'static [&'static str] = &["username", "password"];
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+impl RequestBody for RefreshRequest {
+    const FIELDS: &'static [&'static str] = &["refreshToken"];
+}
+
+/// The body of revoke: the refresh token is optional.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeRequest {
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+impl RequestBody for RevokeRequest {
+    const FIELDS: &'static [&'static str] = &[];
+}
+
+/// The `data` of `GET /api/auth/validate`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidateResponse {
+    pub valid: bool,
+    /// The user id as a string, as existing clients expect.
+    pub user_id: String,
+    pub username: String,
+    pub message: String,
+}
+
+/// The `data` of `GET /api/auth/protected`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectedResponse {
+    pub message: String,
+    pub username: String,
+    pub role: Role,
+    /// RFC 3339, UTC.
+    pub server_time: String,
+}
+
+/// The `data` of `GET /api/health`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// The `data` of `GET /api/ready`: one entry per dependency.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Readiness {
+    pub database: String,
+    pub redis: String,
+}

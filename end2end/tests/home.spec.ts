@@ -1,0 +1,46 @@
+import { test, expect } from "@playwright/test";
+import { watchConsole } from "./support";
+
+test("the home page is rendered on the server, then hydrated", async ({ page }) => {
+  const errors = watchConsole(page);
+  // Without JavaScript: the server's HTML already holds the page.
+  const html = await (await page.request.get("/")).text();
+  expect(html).toContain("Rust auth server");
+  expect(html).toContain("Checking the API");
+
+  await page.goto("/");
+  await expect(page.locator("h1")).toHaveText("Rust auth server");
+  // The badge turns green only when the WASM app has hydrated and called /api/health.
+  await expect(page.locator("#api-health .badge")).toHaveAttribute("data-state", "ok");
+  await expect(page.locator("#api-health")).toContainText("API ok");
+  await page.screenshot({ path: "test-results/home.png", fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test("the stylesheet and the WASM bundle have hashed names and are cached", async ({ page, request }) => {
+  await page.goto("/");
+  const href = await page.locator("link#leptos").getAttribute("href");
+  expect(href).toMatch(/^\/pkg\/auth\.[A-Za-z0-9_-]+\.css$/);
+  const css = await request.get(href!);
+  expect(css.status()).toBe(200);
+  expect(css.headers()["cache-control"]).toContain("immutable");
+  // The styles are applied: the body uses the stylesheet's font stack.
+  const font = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
+  expect(font).toContain("system-ui");
+});
+
+test("a page that does not exist is a 404 with a way back", async ({ page }) => {
+  const response = await page.goto("/no/such/page");
+  expect(response!.status()).toBe(404);
+  await expect(page.locator("h1")).toHaveText("Page not found");
+  await page.getByRole("link", { name: "Back to the start page" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.screenshot({ path: "test-results/not-found.png", fullPage: true });
+});
+
+test("the API answers unknown paths in the JSON envelope", async ({ request }) => {
+  const response = await request.get("/api/nothing");
+  expect(response.status()).toBe(404);
+  const body = await response.json();
+  expect(body.isSuccess).toBe(false);
+});

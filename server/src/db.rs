@@ -1,0 +1,119 @@
+//! The database seam: one pool type for SQLite and PostgreSQL, chosen by
+//! `DATABASE_URL` at run time. Queries use `$1`-style placeholders, which
+//! both backends accept, and bind every value (never string-built SQL).
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+    AnyPool, ConnectOptions, Executor,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The pool, and which backend is behind it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot create the directory of the SQLite database: {0}")]
+    CreateDir(std::io::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Connects (creating a SQLite file and its directory when missing) and
+    /// applies the migrations of the backend.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url).map_err(DbError::CreateDir)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(DbError::Connect)?
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let pool = match backend {
+            Backend::Sqlite => pool_options
+                .max_connections(8)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // WAL lets readers run beside the one writer; the busy
+                        // timeout makes a second writer wait instead of failing.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(options)
+                .await
+                .map_err(DbError::Connect)?,
+            Backend::Postgres => pool_options.max_connections(16).connect_with(options).await.map_err(DbError::Connect)?,
+        };
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await.map_err(DbError::Migrate)?;
+        Ok(Db { pool, backend })
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+}
+
+/// Makes sure a file database can be created: its directory exists and the
+/// URL asks for create-if-missing.
+fn sqlite_url(url: &str) -> std::io::Result<String> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+    if !in_memory {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    Ok(if query.contains("mode=") { url.to_string() } else if query.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_ask_for_create_if_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/sub/auth.db", dir.path().display());
+        assert_eq!(sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(dir.path().join("sub").is_dir());
+        assert_eq!(sqlite_url("sqlite::memory:").unwrap(), "sqlite::memory:?mode=rwc");
+        assert_eq!(sqlite_url("sqlite://x.db?mode=ro").unwrap(), "sqlite://x.db?mode=ro");
+    }
+}

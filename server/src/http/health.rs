@@ -1,0 +1,42 @@
+//! Liveness and readiness.
+
+use app::api::{Health, Readiness};
+use axum::{extract::State, http::StatusCode, response::Response};
+
+use super::error::{ok, ApiError};
+use crate::state::AppState;
+
+/// `GET /api/health`: the process is up.
+pub async fn health() -> Response {
+    ok(
+        StatusCode::OK,
+        "The service is running.",
+        Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() },
+    )
+}
+
+/// `GET /api/ready`: the database, and Redis when configured, answer.
+pub async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let database = state.db.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "readiness: database unreachable");
+        "database unreachable"
+    });
+    let redis = match &state.redis {
+        None => Ok("not configured"),
+        Some(redis) => redis.ping().await.map(|()| "ok").map_err(|e| {
+            tracing::warn!(error = %e, "readiness: redis unreachable");
+            "redis unreachable"
+        }),
+    };
+    match (database, redis) {
+        (Ok(()), Ok(redis)) => Ok(ok(
+            StatusCode::OK,
+            "The service is ready.",
+            Readiness { database: "ok".into(), redis: redis.into() },
+        )),
+        (database, redis) => {
+            let down = [database.err(), redis.err()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+            Err(ApiError::Unavailable(down))
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! JSON request bodies whose every rejection is the envelope: 415 for a wrong
+//! content type, 413 over 64 KiB, 400 for malformed JSON or a wrong shape,
+//! listing every missing or mistyped field at once (never axum's 422).
+
+use app::api::RequestBody;
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+    http::{header, StatusCode},
+};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::ApiError;
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON body that must be present.
+pub struct ApiJson<T>(pub T);
+
+/// A JSON body that may also be absent (an empty body gives `T::default()`).
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + RequestBody,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        require_json_content_type(&req)?;
+        let bytes = read_body(req, state).await?;
+        decode(&bytes).map(ApiJson)
+    }
+}
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + RequestBody + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let has_content_type = req.headers().contains_key(header::CONTENT_TYPE);
+        if has_content_type {
+            require_json_content_type(&req)?;
+        }
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        if !has_content_type {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        decode(&bytes).map(OptionalJson)
+    }
+}
+
+fn require_json_content_type(req: &Request) -> Result<(), ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false);
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadBody(vec![format!("The request body could not be read: {}", rejection.body_text())])
+        }
+    })
+}
+
+/// Parses the body, then checks the shape field by field so that every
+/// problem is reported, then deserializes.
+pub fn decode<T: DeserializeOwned + RequestBody>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadBody(vec![format!("Malformed JSON: {e}.")]))?;
+    let Value::Object(object) = &value else {
+        return Err(ApiError::BadBody(vec!["The body must be a JSON object.".into()]));
+    };
+    let problems: Vec<String> = T::FIELDS
+        .iter()
+        .filter_map(|field| match object.get(*field) {
+            None | Some(Value::Null) => Some(format!("The field '{field}' is required.")),
+            Some(Value::String(_)) => None,
+            Some(_) => Some(format!("The field '{field}' must be a string.")),
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(ApiError::BadBody(problems));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::BadBody(vec![format!("The body has the wrong shape: {e}.")]))
+}
+
+#[cfg(test)]
+mod tests {
+    use app::api::{LoginRequest, RegisterRequest, RevokeRequest};
+
+    use super::*;
+
+    fn errors<T: DeserializeOwned + RequestBody + std::fmt::Debug>(body: &str) -> Vec<String> {
+        match decode::<T>(body.as_bytes()) {
+            Err(ApiError::BadBody(errors)) => errors,
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_missing_or_mistyped_field_is_listed() {
+        let e = errors::<RegisterRequest>(r#"{"username": 5, "email": null}"#);
+        assert_eq!(e.len(), 5, "{e:?}");
+        assert!(e[0].contains("'username' must be a string"));
+        assert!(e[1].contains("'email' is required"));
+    }
+
+    #[test]
+    fn malformed_json_and_non_objects_are_rejected() {
+        assert!(errors::<LoginRequest>("{").first().unwrap().starts_with("Malformed JSON"));
+        assert_eq!(errors::<LoginRequest>("[]"), vec!["The body must be a JSON object.".to_string()]);
+        assert_eq!(errors::<LoginRequest>("\"x\"").len(), 1);
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let login: LoginRequest = decode(br#"{"username":"a","password":"b","role":"Admin"}"#).unwrap();
+        assert_eq!(login.username, "a");
+    }
+
+    #[test]
+    fn optional_fields_must_still_have_the_right_type() {
+        assert!(decode::<RevokeRequest>(br#"{}"#).is_ok());
+        assert_eq!(errors::<RevokeRequest>(r#"{"refreshToken": 7}"#).len(), 1);
+    }
+}

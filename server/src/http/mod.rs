@@ -1,0 +1,80 @@
+//! The HTTP layer: routes, middleware, and the translation of failures into
+//! the envelope. It holds no auth logic.
+
+pub mod error;
+pub mod health;
+pub mod json;
+
+use app::{shell, App};
+use axum::{
+    extract::{DefaultBodyLimit, Request},
+    http::{header, HeaderValue},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use self::error::ApiError;
+use crate::state::AppState;
+
+/// The JSON API under `/api`. Unknown paths and wrong methods answer in the
+/// envelope, not with the HTML of the pages.
+fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(json::BODY_LIMIT))
+}
+
+/// The whole application: API, pages, static files, and the middleware.
+pub fn router(state: AppState) -> Router {
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .nest("/api", api_router())
+        .leptos_routes(&state, generate_route_list(App), move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(cache_headers))
+        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+            ApiError::Internal("a handler panicked".into()).into_response()
+        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
+                    // The path only: query strings are not logged.
+                    tracing::info_span!("request", id = id.unwrap_or("-"), method = %req.method(), path = req.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(tower_http::LatencyUnit::Micros)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Hashed assets never change, so browsers may keep them for a year; the
+/// names change with the content. Everything else is revalidated.
+async fn cache_headers(req: Request, next: Next) -> Response {
+    let immutable = req.uri().path().starts_with("/pkg/");
+    let mut response = next.run(req).await;
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        let value = if immutable && response.status().is_success() {
+            HeaderValue::from_static("public, max-age=31536000, immutable")
+        } else {
+            HeaderValue::from_static("no-cache")
+        };
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
+}
+

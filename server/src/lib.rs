@@ -1,0 +1,11 @@
+//! The auth server: configuration, storage, the HTTP API and the SSR pages.
+
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod redis_store;
+pub mod secret;
+pub mod shutdown;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

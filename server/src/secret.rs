@@ -1,0 +1,98 @@
+//! The JWT signing key, and the development key kept on disk.
+
+use std::{fs, io, io::Write, os::unix::fs::OpenOptionsExt, path::Path};
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+
+/// An HMAC key needs at least this many bytes.
+pub const MIN_LEN: usize = 32;
+
+/// Key material that never prints.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Vec<u8>> for Secret {
+    fn from(bytes: Vec<u8>) -> Self {
+        Secret(bytes)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret(<{} bytes>)", self.0.len())
+    }
+}
+
+/// Reads the development key at `path`, or writes a fresh one there
+/// (48 bytes from the OS CSPRNG, base64, mode 0600) when there is none.
+pub fn load_or_generate(path: &Path) -> io::Result<Secret> {
+    match fs::read_to_string(path) {
+        Ok(text) => {
+            let key = STANDARD
+                .decode(text.trim())
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the key file is not base64"))?;
+            if key.len() < MIN_LEN {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "the key file holds fewer than 32 bytes"));
+            }
+            Ok(Secret(key))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            let mut key = vec![0u8; 48];
+            getrandom::fill(&mut key).map_err(io::Error::other)?;
+            // create_new: two processes starting at once never overwrite each other's key.
+            match fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+                Ok(mut file) => {
+                    file.write_all(STANDARD.encode(&key).as_bytes())?;
+                    file.sync_all()?;
+                    Ok(Secret(key))
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => load_or_generate(path),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn the_development_key_is_generated_once_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/jwt-secret");
+        let first = load_or_generate(&path).unwrap();
+        assert!(first.expose().len() >= MIN_LEN);
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let second = load_or_generate(&path).unwrap();
+        assert_eq!(first.expose(), second.expose());
+        assert_ne!(first.expose(), load_or_generate(&dir.path().join("other")).unwrap().expose());
+    }
+
+    #[test]
+    fn a_corrupt_key_file_is_an_error_not_a_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt-secret");
+        fs::write(&path, "c2hvcnQ=").unwrap();
+        assert!(load_or_generate(&path).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let s = Secret::from(b"super-secret-key-material-0123456789".to_vec());
+        assert!(!format!("{s:?}").contains("super"));
+    }
+}

@@ -1,0 +1,70 @@
+//! Building the application from a [`Config`]; `main` and the tests share it.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::{config::Config, db::Db, http, redis_store::RedisStore, state::AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Connects the stores, migrates, and binds `config.site_addr` (port 0 picks a free port).
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db = Db::connect(&config.database_url).await?;
+        let redis = match &config.redis_url {
+            Some(url) => Some(RedisStore::connect(url, &config.redis_key_prefix)?),
+            None => None,
+        };
+        let listener = TcpListener::bind(config.site_addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr: config.site_addr, source })?;
+        let state = AppState { leptos_options: leptos_options(&config), config: Arc::new(config), db, redis };
+        let router = http::router(state.clone());
+        Ok(Application { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        tracing::info!(addr = %self.local_addr(), backend = ?self.state.db.backend, redis = self.state.redis.is_some(), "listening");
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    // cargo-leptos writes hash.txt beside the binary when it hashes the asset names.
+    let hashed = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists()))
+        .unwrap_or(false);
+    LeptosOptions::builder()
+        .output_name(config.output_name.as_str())
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir(config.site_pkg_dir.as_str())
+        .site_addr(config.site_addr)
+        .reload_port(config.reload_port)
+        .hash_files(hashed)
+        .build()
+}

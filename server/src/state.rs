@@ -1,0 +1,17 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::{config::Config, db::Db, redis_store::RedisStore};
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    pub db: Db,
+    /// Present in scale-out mode (`REDIS_URL`).
+    pub redis: Option<RedisStore>,
+}

@@ -1,0 +1,91 @@
+use reqwest::StatusCode;
+
+use crate::{helpers::*, on_every_backend};
+
+on_every_backend! {
+    async fn health_answers_in_the_envelope(app) {
+        let (status, body) = envelope(app.get("/api/health").await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"]["status"], "ok");
+        assert!(body["errors"].as_array().unwrap().is_empty());
+    }
+
+    async fn ready_checks_the_database_and_redis(app) {
+        let (status, body) = envelope(app.get("/api/ready").await).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["data"]["database"], "ok");
+        let redis = if app.backend == Backend::Postgres { "ok" } else { "not configured" };
+        assert_eq!(body["data"]["redis"], redis);
+    }
+
+    async fn unknown_api_paths_and_wrong_methods_answer_in_the_envelope(app) {
+        let (status, body) = envelope(app.get("/api/nothing/here").await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        let response = app.client.post(app.url("/api/health")).send().await.unwrap();
+        let (status, body) = envelope(response).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    }
+
+    async fn every_response_carries_a_request_id(app) {
+        let response = app.get("/api/health").await;
+        let id = response.headers().get("x-request-id").expect("x-request-id").to_str().unwrap();
+        assert_eq!(id.len(), 36, "{id}");
+    }
+
+    async fn the_home_page_is_rendered_on_the_server(app) {
+        let response = app.get("/").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<h1>Rust auth server</h1>"), "{html}");
+        assert!(html.contains("Checking the API"), "the health badge waits for hydration: {html}");
+        assert!(html.contains("/pkg/auth"), "hydration scripts and stylesheet are linked: {html}");
+        assert!(html.contains("hydrate"), "{html}");
+    }
+
+    async fn an_unknown_page_is_a_404_page(app) {
+        let response = app.get("/no/such/page").await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(response.text().await.unwrap().contains("Page not found"));
+    }
+}
+
+#[tokio::test]
+async fn ready_is_503_in_the_envelope_when_redis_is_unreachable() {
+    // A port nothing listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let redis = format!("redis://127.0.0.1:{port}");
+    let app = spawn_app_with(Backend::Sqlite, &[("REDIS_URL", &redis)]).await;
+    let (status, body) = envelope(app.get("/api/ready").await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["errors"][0], "redis unreachable");
+}
+
+#[tokio::test]
+async fn the_sqlite_database_is_created_in_wal_mode_and_migrated() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let path = app.dir.path().join("auth.db");
+    assert!(path.exists());
+    let url = format!("sqlite://{}", path.display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(mode, "wal");
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetch_all(&mut conn).await.unwrap();
+    for table in ["audit_events", "login_failures", "refresh_families", "refresh_tokens", "revoked_tokens", "users"] {
+        assert!(tables.iter().any(|t| t == table), "{table} missing from {tables:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_postgres_database_is_migrated() {
+    let app = spawn_app(Backend::Postgres).await;
+    let url = app.config.database_url.clone();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    for table in ["audit_events", "login_failures", "refresh_families", "refresh_tokens", "revoked_tokens", "users"] {
+        assert!(tables.iter().any(|t| t == table), "{table} missing from {tables:?}");
+    }
+}

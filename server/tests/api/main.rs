@@ -1,0 +1,8 @@
+//! Integration tests: each one starts the real server on a random port with
+//! its own fresh database, and talks to it over HTTP. `on_every_backend!`
+//! runs a test once on SQLite and once on PostgreSQL + Redis.
+
+mod helpers;
+
+mod foundation;
+mod process;

@@ -1,0 +1,89 @@
+//! The real binary: configuration errors, the development secret, signals.
+
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_server");
+
+fn command(dir: &TempDir) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEPTOS_OUTPUT_NAME", "auth")
+        .env("BCRYPT_COST", "4")
+        .stdin(Stdio::null());
+    cmd
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value) in [("BCRYPT_COST", "99"), ("DATABASE_URL", "mysql://x"), ("ACCESS_TOKEN_TTL", "soon")] {
+        let out = command(&dir).env(name, value).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}={value}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(name), "{stderr}");
+    }
+}
+
+#[test]
+fn production_refuses_to_start_without_a_long_secret_and_never_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(&dir).env("APP_ENV", "production").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = command(&dir).env("APP_ENV", "production").env("JWT_SECRET", "too-short-secret").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("JWT_SECRET") && !stderr.contains("too-short-secret"), "{stderr}");
+}
+
+/// Starts the binary in `dir` on a free port and waits until it answers.
+fn start(dir: &TempDir, extra: &[(&str, &str)]) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = command(dir);
+    cmd.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")).stdout(Stdio::null()).stderr(Stdio::null());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, port)
+}
+
+fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn development_generates_a_private_secret_once_and_reuses_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _) = start(&dir, &[]);
+    let path = dir.path().join("data/jwt-secret");
+    let first = std::fs::read(&path).expect("the development secret was written to data/");
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(dir.path().join("data/auth.db").exists(), "the default SQLite database lives in data/");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(wait_for_exit(&mut child).success());
+    let (mut child, _) = start(&dir, &[]);
+    assert_eq!(std::fs::read(&path).unwrap(), first, "the secret is reused on the next start");
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(wait_for_exit(&mut child).success(), "SIGINT stops the server cleanly too");
+}
