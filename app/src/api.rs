@@ -16,14 +16,24 @@ pub struct Envelope<T> {
 
 impl<T> Envelope<T> {
     pub fn success(message: impl Into<String>, data: T) -> Self {
-        Self { is_success: true, message: message.into(), data: Some(data), errors: Vec::new() }
+        Self {
+            is_success: true,
+            message: message.into(),
+            data: Some(data),
+            errors: Vec::new(),
+        }
     }
 }
 
 impl Envelope<()> {
     /// A failure: `data` is `null`, `errors` lists every failed rule.
     pub fn failure(message: impl Into<String>, errors: Vec<String>) -> Self {
-        Self { is_success: false, message: message.into(), data: None, errors }
+        Self {
+            is_success: false,
+            message: message.into(),
+            data: None,
+            errors,
+        }
     }
 }
 
@@ -94,8 +104,13 @@ pub struct RegisterRequest {
 }
 
 impl RequestBody for RegisterRequest {
-    const FIELDS: &'static [&'static str] =
-        &["username", "email", "password", "confirmPassword", "fullName"];
+    const FIELDS: &'static [&'static str] = &[
+        "username",
+        "email",
+        "password",
+        "confirmPassword",
+        "fullName",
+    ];
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,8 @@ use crate::api::Health;
 #[component]
 pub fn HealthBadge() -> impl IntoView {
     let health = LocalResource::new(check_health);
-    let status = move || match health.get() {
+    let status = move || {
+        match health.get() {
         None => view! { <span class="badge pending" data-state="pending">"Checking the API…"</span> }.into_any(),
         Some(Ok(h)) => view! {
             <span class="badge ok" data-state="ok">"API " {h.status} " · version " {h.version}</span>
@@ -19,6 +20,7 @@ pub fn HealthBadge() -> impl IntoView {
             <span class="badge error" data-state="error">"API unreachable: " {e}</span>
         }
         .into_any(),
+    }
     };
     view! {
         <p class="health" id="api-health" aria-live="polite">

@@ -36,7 +36,10 @@ impl Username {
                 "Username must be {USERNAME_MIN} to {USERNAME_MAX} characters long."
             ));
         }
-        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
             return Err("Username may contain only letters, digits, '_', '.' and '-'.".into());
         }
         Ok(Self(raw.to_owned()))
@@ -51,12 +54,16 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let invalid = || "Email must be a valid email address.".to_string();
         if raw.chars().count() > EMAIL_MAX {
-            return Err(format!("Email must be at most {EMAIL_MAX} characters long."));
+            return Err(format!(
+                "Email must be at most {EMAIL_MAX} characters long."
+            ));
         }
         let (local, domain) = raw.split_once('@').ok_or_else(invalid)?;
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
             && labels.iter().all(|l| {
@@ -105,7 +112,9 @@ impl FullName {
         let trimmed = raw.trim();
         let n = trimmed.chars().count();
         if !(1..=FULL_NAME_MAX).contains(&n) {
-            return Err(format!("Full name must be 1 to {FULL_NAME_MAX} characters long."));
+            return Err(format!(
+                "Full name must be 1 to {FULL_NAME_MAX} characters long."
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -133,12 +142,22 @@ pub fn validate_registration(req: &RegisterRequest) -> Result<NewAccount, Vec<St
     let email = Email::parse(&req.email);
     let password = Password::parse(&req.password);
     let full_name = FullName::parse(&req.full_name);
-    let confirm = if req.password == req.confirm_password { Ok(()) } else { Err(PASSWORDS_DIFFER.to_string()) };
+    let confirm = if req.password == req.confirm_password {
+        Ok(())
+    } else {
+        Err(PASSWORDS_DIFFER.to_string())
+    };
     match (username, email, password, confirm, full_name) {
-        (Ok(username), Ok(email), Ok(password), Ok(()), Ok(full_name)) => {
-            Ok(NewAccount { username, email, password, full_name })
-        }
-        (u, e, p, c, f) => Err([u.err(), e.err(), p.err(), c.err(), f.err()].into_iter().flatten().collect()),
+        (Ok(username), Ok(email), Ok(password), Ok(()), Ok(full_name)) => Ok(NewAccount {
+            username,
+            email,
+            password,
+            full_name,
+        }),
+        (u, e, p, c, f) => Err([u.err(), e.err(), p.err(), c.err(), f.err()]
+            .into_iter()
+            .flatten()
+            .collect()),
     }
 }
 
@@ -206,7 +225,17 @@ mod tests {
         for ok in ["a@b.co", "first.last+tag@sub.example.org", "x_y@a-b.io"] {
             assert!(Email::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "plain", "@example.com", "a@", "a@b", "a@-b.com", "a b@c.com", "a@b..com", "a@@b.com"] {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@-b.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@@b.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -11,7 +11,8 @@ CREATE TABLE users (
     full_name           TEXT    NOT NULL,
     password_hash       TEXT    NOT NULL,
     role                TEXT    NOT NULL DEFAULT 'User' CHECK (role IN ('User', 'Admin')),
-    is_active           BOOLEAN NOT NULL DEFAULT TRUE,
+    -- 0 or 1: sqlx's Any driver reads no SQLite BOOLEAN
+    is_active           INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
     created_at          BIGINT  NOT NULL,
     updated_at          BIGINT  NOT NULL
 );

@@ -21,7 +21,10 @@ pub struct ConfigError {
 }
 
 fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError { variable, problem: problem.into() }
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +88,8 @@ impl Config {
         match dotenvy::from_filename_iter(".env") {
             Ok(iter) => {
                 for item in iter {
-                    let (k, v) = item.map_err(|e| bad("(.env)", format!("cannot parse .env: {e}")))?;
+                    let (k, v) =
+                        item.map_err(|e| bad("(.env)", format!("cannot parse .env: {e}")))?;
                     vars.insert(k, v);
                 }
             }
@@ -103,17 +107,42 @@ impl Config {
         let app_env = match get("APP_ENV").unwrap_or("development") {
             "development" => AppEnv::Development,
             "production" => AppEnv::Production,
-            other => return Err(bad("APP_ENV", format!("must be `development` or `production`, not `{other}`"))),
+            other => {
+                return Err(bad(
+                    "APP_ENV",
+                    format!("must be `development` or `production`, not `{other}`"),
+                ))
+            }
         };
-        let site_addr = parse::<SocketAddr>(get, "LEPTOS_SITE_ADDR", "127.0.0.1:3000", "an address like 127.0.0.1:3000")?;
-        let database_url = get("DATABASE_URL").unwrap_or("sqlite://data/auth.db").to_string();
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(bad("DATABASE_URL", "must start with `sqlite:` or `postgres://`"));
+        let site_addr = parse::<SocketAddr>(
+            get,
+            "LEPTOS_SITE_ADDR",
+            "127.0.0.1:3000",
+            "an address like 127.0.0.1:3000",
+        )?;
+        let database_url = get("DATABASE_URL")
+            .unwrap_or("sqlite://data/auth.db")
+            .to_string();
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(bad(
+                "DATABASE_URL",
+                "must start with `sqlite:` or `postgres://`",
+            ));
         }
         let redis_url = get("REDIS_URL").map(str::to_string);
         if let Some(url) = &redis_url {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") || url.starts_with("unix://")) {
-                return Err(bad("REDIS_URL", "must start with `redis://` or `rediss://`"));
+            if !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("redis+unix://")
+                || url.starts_with("unix://"))
+            {
+                return Err(bad(
+                    "REDIS_URL",
+                    "must start with `redis://` or `rediss://`",
+                ));
             }
         }
         let redis_key_prefix = get("REDIS_KEY_PREFIX").unwrap_or("auth:").to_string();
@@ -121,27 +150,52 @@ impl Config {
 
         let jwt_secret = match get("JWT_SECRET") {
             Some(s) if s.len() >= secret::MIN_LEN => Secret::from(s.as_bytes().to_vec()),
-            Some(_) => return Err(bad("JWT_SECRET", format!("must be at least {} bytes long", secret::MIN_LEN))),
+            Some(_) => {
+                return Err(bad(
+                    "JWT_SECRET",
+                    format!("must be at least {} bytes long", secret::MIN_LEN),
+                ))
+            }
             None if app_env == AppEnv::Production => {
                 return Err(bad("JWT_SECRET", "must be set when APP_ENV=production"));
             }
-            None => secret::load_or_generate(&data_dir.join("jwt-secret"))
-                .map_err(|e| bad("JWT_SECRET", format!("unset, and the development secret in {} is unusable: {e}", data_dir.display())))?,
+            None => secret::load_or_generate(&data_dir.join("jwt-secret")).map_err(|e| {
+                bad(
+                    "JWT_SECRET",
+                    format!(
+                        "unset, and the development secret in {} is unusable: {e}",
+                        data_dir.display()
+                    ),
+                )
+            })?,
         };
         let jwt_algorithm = match get("JWT_ALGORITHM").unwrap_or("HS256") {
             "HS256" => JwtAlgorithm::HS256,
             "HS384" => JwtAlgorithm::HS384,
             "HS512" => JwtAlgorithm::HS512,
-            other => return Err(bad("JWT_ALGORITHM", format!("must be HS256, HS384 or HS512, not `{other}`"))),
+            other => {
+                return Err(bad(
+                    "JWT_ALGORITHM",
+                    format!("must be HS256, HS384 or HS512, not `{other}`"),
+                ))
+            }
         };
         let log_format = match get("LOG_FORMAT").unwrap_or("text") {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            other => return Err(bad("LOG_FORMAT", format!("must be `text` or `json`, not `{other}`"))),
+            other => {
+                return Err(bad(
+                    "LOG_FORMAT",
+                    format!("must be `text` or `json`, not `{other}`"),
+                ))
+            }
         };
         let bcrypt_cost = parse::<u32>(get, "BCRYPT_COST", "12", "a whole number from 4 to 31")?;
         if !(4..=31).contains(&bcrypt_cost) {
-            return Err(bad("BCRYPT_COST", format!("must be from 4 to 31, not {bcrypt_cost}")));
+            return Err(bad(
+                "BCRYPT_COST",
+                format!("must be from 4 to 31, not {bcrypt_cost}"),
+            ));
         }
         let trusted_proxies = match get("TRUSTED_PROXIES") {
             None => Vec::new(),
@@ -152,7 +206,12 @@ impl Config {
                 .map(|s| {
                     s.parse::<IpNet>()
                         .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                        .map_err(|_| bad("TRUSTED_PROXIES", format!("`{s}` is not an IP address or CIDR range")))
+                        .map_err(|_| {
+                            bad(
+                                "TRUSTED_PROXIES",
+                                format!("`{s}` is not an IP address or CIDR range"),
+                            )
+                        })
                 })
                 .collect::<Result<_, _>>()?,
         };
@@ -162,7 +221,10 @@ impl Config {
             site_addr,
             site_root: get("LEPTOS_SITE_ROOT").unwrap_or("target/site").to_string(),
             site_pkg_dir: get("LEPTOS_SITE_PKG_DIR").unwrap_or("pkg").to_string(),
-            output_name: get("LEPTOS_OUTPUT_NAME").or(option_env!("LEPTOS_OUTPUT_NAME")).unwrap_or("auth").to_string(),
+            output_name: get("LEPTOS_OUTPUT_NAME")
+                .or(option_env!("LEPTOS_OUTPUT_NAME"))
+                .unwrap_or("auth")
+                .to_string(),
             reload_port: parse(get, "LEPTOS_RELOAD_PORT", "3001", "a port number")?,
             database_url,
             redis_url,
@@ -170,8 +232,12 @@ impl Config {
             data_dir,
             jwt_secret,
             jwt_algorithm,
-            jwt_issuer: get("JWT_ISSUER").unwrap_or("PersonalManagerAPI").to_string(),
-            jwt_audience: get("JWT_AUDIENCE").unwrap_or("PersonalManagerClient").to_string(),
+            jwt_issuer: get("JWT_ISSUER")
+                .unwrap_or("PersonalManagerAPI")
+                .to_string(),
+            jwt_audience: get("JWT_AUDIENCE")
+                .unwrap_or("PersonalManagerClient")
+                .to_string(),
             jwt_leeway: seconds(get, "JWT_LEEWAY", "5", 0)?,
             access_token_ttl: seconds(get, "ACCESS_TOKEN_TTL", "3600", 1)?,
             refresh_token_ttl: seconds(get, "REFRESH_TOKEN_TTL", "604800", 1)?,
@@ -197,10 +263,15 @@ fn parse<'a, T: std::str::FromStr>(
     expected: &str,
 ) -> Result<T, ConfigError> {
     let raw = get(name).unwrap_or(default);
-    raw.parse().map_err(|_| bad(name, format!("`{raw}` is not {expected}")))
+    raw.parse()
+        .map_err(|_| bad(name, format!("`{raw}` is not {expected}")))
 }
 
-fn positive<'a>(get: impl Fn(&str) -> Option<&'a str>, name: &'static str, default: &str) -> Result<u32, ConfigError> {
+fn positive<'a>(
+    get: impl Fn(&str) -> Option<&'a str>,
+    name: &'static str,
+    default: &str,
+) -> Result<u32, ConfigError> {
     let n: u32 = parse(get, name, default, "a whole number")?;
     if n == 0 {
         return Err(bad(name, "must be at least 1"));
@@ -209,11 +280,19 @@ fn positive<'a>(get: impl Fn(&str) -> Option<&'a str>, name: &'static str, defau
 }
 
 /// A number of seconds, at least `min` and at most ten years.
-fn seconds<'a>(get: impl Fn(&str) -> Option<&'a str>, name: &'static str, default: &str, min: u64) -> Result<Duration, ConfigError> {
+fn seconds<'a>(
+    get: impl Fn(&str) -> Option<&'a str>,
+    name: &'static str,
+    default: &str,
+    min: u64,
+) -> Result<Duration, ConfigError> {
     const TEN_YEARS: u64 = 10 * 365 * 24 * 3600;
     let n: u64 = parse(get, name, default, "a whole number of seconds")?;
     if n < min || n > TEN_YEARS {
-        return Err(bad(name, format!("must be from {min} to {TEN_YEARS} seconds, not {n}")));
+        return Err(bad(
+            name,
+            format!("must be from {min} to {TEN_YEARS} seconds, not {n}"),
+        ));
     }
     Ok(Duration::from_secs(n))
 }
@@ -224,9 +303,12 @@ mod tests {
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         let dir = tempfile::tempdir().unwrap().keep();
-        let mut map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        map.entry("DATA_DIR".into()).or_insert_with(|| dir.display().to_string());
+        let mut map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.entry("DATA_DIR".into())
+            .or_insert_with(|| dir.display().to_string());
         map
     }
 
@@ -271,13 +353,17 @@ mod tests {
     fn production_refuses_a_missing_secret() {
         let err = Config::from_vars(&vars(&[("APP_ENV", "production")])).unwrap_err();
         assert_eq!(err.variable, "JWT_SECRET");
-        let ok = Config::from_vars(&vars(&[("APP_ENV", "production"), ("JWT_SECRET", &"k".repeat(32))]));
+        let ok = Config::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &"k".repeat(32)),
+        ]));
         assert!(ok.is_ok());
     }
 
     #[test]
     fn trusted_proxies_take_addresses_and_ranges() {
-        let c = Config::from_vars(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1")])).unwrap();
+        let c =
+            Config::from_vars(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1")])).unwrap();
         assert_eq!(c.trusted_proxies.len(), 3);
     }
 }

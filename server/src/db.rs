@@ -41,7 +41,11 @@ impl Db {
     /// applies the migrations of the backend.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
         let url = match backend {
             Backend::Sqlite => sqlite_url(url).map_err(DbError::CreateDir)?,
             Backend::Postgres => url.to_string(),
@@ -69,7 +73,11 @@ impl Db {
                 .connect_with(options)
                 .await
                 .map_err(DbError::Connect)?,
-            Backend::Postgres => pool_options.max_connections(16).connect_with(options).await.map_err(DbError::Connect)?,
+            Backend::Postgres => pool_options
+                .max_connections(16)
+                .connect_with(options)
+                .await
+                .map_err(DbError::Connect)?,
         };
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
@@ -81,7 +89,10 @@ impl Db {
 
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -92,11 +103,16 @@ fn sqlite_url(url: &str) -> std::io::Result<String> {
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
     if !in_memory {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir)?;
         }
     }
-    Ok(if query.contains("mode=") { url.to_string() } else if query.is_empty() {
+    Ok(if query.contains("mode=") {
+        url.to_string()
+    } else if query.is_empty() {
         format!("{url}?mode=rwc")
     } else {
         format!("{url}&mode=rwc")
@@ -113,7 +129,13 @@ mod tests {
         let url = format!("sqlite://{}/sub/auth.db", dir.path().display());
         assert_eq!(sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
         assert!(dir.path().join("sub").is_dir());
-        assert_eq!(sqlite_url("sqlite::memory:").unwrap(), "sqlite::memory:?mode=rwc");
-        assert_eq!(sqlite_url("sqlite://x.db?mode=ro").unwrap(), "sqlite://x.db?mode=ro");
+        assert_eq!(
+            sqlite_url("sqlite::memory:").unwrap(),
+            "sqlite::memory:?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url("sqlite://x.db?mode=ro").unwrap(),
+            "sqlite://x.db?mode=ro"
+        );
     }
 }

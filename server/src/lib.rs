@@ -1,5 +1,6 @@
 //! The auth server: configuration, storage, the HTTP API and the SSR pages.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod http;

@@ -24,7 +24,10 @@ impl RedisStore {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
         let conn = ConnectionManager::new_lazy_with_config(client, config)?;
-        Ok(RedisStore { conn, prefix: prefix.to_string() })
+        Ok(RedisStore {
+            conn,
+            prefix: prefix.to_string(),
+        })
     }
 
     pub fn key(&self, parts: &str) -> String {
@@ -33,6 +36,9 @@ impl RedisStore {
 
     pub async fn ping(&self) -> redis::RedisResult<()> {
         let mut conn = self.conn.clone();
-        redis::cmd("PING").query_async::<String>(&mut conn).await.map(|_| ())
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .map(|_| ())
     }
 }

@@ -34,11 +34,14 @@ impl std::fmt::Debug for Secret {
 pub fn load_or_generate(path: &Path) -> io::Result<Secret> {
     match fs::read_to_string(path) {
         Ok(text) => {
-            let key = STANDARD
-                .decode(text.trim())
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the key file is not base64"))?;
+            let key = STANDARD.decode(text.trim()).map_err(|_| {
+                io::Error::new(io::ErrorKind::InvalidData, "the key file is not base64")
+            })?;
             if key.len() < MIN_LEN {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "the key file holds fewer than 32 bytes"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the key file holds fewer than 32 bytes",
+                ));
             }
             Ok(Secret(key))
         }
@@ -49,7 +52,12 @@ pub fn load_or_generate(path: &Path) -> io::Result<Secret> {
             let mut key = vec![0u8; 48];
             getrandom::fill(&mut key).map_err(io::Error::other)?;
             // create_new: two processes starting at once never overwrite each other's key.
-            match fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
                 Ok(mut file) => {
                     file.write_all(STANDARD.encode(&key).as_bytes())?;
                     file.sync_all()?;
@@ -79,7 +87,12 @@ mod tests {
         assert_eq!(mode, 0o600);
         let second = load_or_generate(&path).unwrap();
         assert_eq!(first.expose(), second.expose());
-        assert_ne!(first.expose(), load_or_generate(&dir.path().join("other")).unwrap().expose());
+        assert_ne!(
+            first.expose(),
+            load_or_generate(&dir.path().join("other"))
+                .unwrap()
+                .expose()
+        );
     }
 
     #[test]

@@ -5,7 +5,14 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, db::Db, http, redis_store::RedisStore, state::AppState};
+use crate::{
+    auth::{AuthError, AuthService, Clock},
+    config::Config,
+    db::Db,
+    http,
+    redis_store::RedisStore,
+    state::AppState,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -13,8 +20,13 @@ pub enum StartupError {
     Db(#[from] crate::db::DbError),
     #[error("REDIS_URL: {0}")]
     Redis(#[from] redis::RedisError),
+    #[error("cannot set up authentication: {0}")]
+    Auth(#[from] AuthError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A bound, ready-to-run server.
@@ -27,6 +39,11 @@ pub struct Application {
 impl Application {
     /// Connects the stores, migrates, and binds `config.site_addr` (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// Like [`Application::build`], with a clock the caller can move (tests).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
         let db = Db::connect(&config.database_url).await?;
         let redis = match &config.redis_url {
             Some(url) => Some(RedisStore::connect(url, &config.redis_key_prefix)?),
@@ -34,23 +51,61 @@ impl Application {
         };
         let listener = TcpListener::bind(config.site_addr)
             .await
-            .map_err(|source| StartupError::Bind { addr: config.site_addr, source })?;
-        let state = AppState { leptos_options: leptos_options(&config), config: Arc::new(config), db, redis };
+            .map_err(|source| StartupError::Bind {
+                addr: config.site_addr,
+                source,
+            })?;
+        let auth = AuthService::new(&config, db.clone(), redis.clone(), clock)?;
+        spawn_cleanup(auth.clone());
+        let state = AppState {
+            leptos_options: leptos_options(&config),
+            config: Arc::new(config),
+            db,
+            redis,
+            auth,
+        };
         let router = http::router(state.clone());
-        Ok(Application { listener, router, state })
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), backend = ?self.state.db.backend, redis = self.state.redis.is_some(), "listening");
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
+}
+
+/// Deletes expired refresh families, revocations and lockout counters every ten minutes.
+fn spawn_cleanup(auth: AuthService) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match auth.cleanup().await {
+                Ok(removed) => tracing::debug!(removed, "expired auth state removed"),
+                Err(e) => tracing::warn!(error = %e, "cleanup of expired auth state failed"),
+            }
+        }
+    });
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{config::Config, db::Db, redis_store::RedisStore};
+use crate::{auth::AuthService, config::Config, db::Db, redis_store::RedisStore};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -14,4 +14,5 @@ pub struct AppState {
     pub db: Db,
     /// Present in scale-out mode (`REDIS_URL`).
     pub redis: Option<RedisStore>,
+    pub auth: AuthService,
 }

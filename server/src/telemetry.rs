@@ -7,14 +7,22 @@ use crate::config::{ConfigError, LogFormat};
 /// Installs the global subscriber. A bad `RUST_LOG` is a configuration error.
 pub fn init(format: LogFormat) -> Result<(), ConfigError> {
     let filter = match std::env::var("RUST_LOG") {
-        Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(&spec)
-            .map_err(|e| ConfigError { variable: "RUST_LOG", problem: e.to_string() })?,
+        Ok(spec) if !spec.trim().is_empty() => {
+            EnvFilter::try_new(&spec).map_err(|e| ConfigError {
+                variable: "RUST_LOG",
+                problem: e.to_string(),
+            })?
+        }
         _ => EnvFilter::new("info"),
     };
     let builder = fmt().with_env_filter(filter).with_target(false);
     match format {
         LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The one place where a failure becomes an HTTP response: status, envelope
 //! and `WWW-Authenticate` (RFC 6750).
 
+use crate::auth::{store::StoreError, AuthError};
 use app::api::Envelope;
 use axum::{
     http::{header, HeaderValue, StatusCode},
@@ -80,7 +81,6 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match &self {
             ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
-            ApiError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
             _ => {}
         }
         let body = Envelope::failure(self.to_string(), self.errors());
@@ -91,7 +91,10 @@ impl IntoResponse for ApiError {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             ApiError::InvalidToken => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer error="invalid_token""#));
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                );
             }
             ApiError::InsufficientScope => {
                 headers.insert(
@@ -100,11 +103,38 @@ impl IntoResponse for ApiError {
                 );
             }
             ApiError::TooManyAttempts { retry_after_secs } => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from((*retry_after_secs).max(1)));
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from((*retry_after_secs).max(1)),
+                );
             }
             _ => {}
         }
         response
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Validation(errors) => ApiError::Validation(errors),
+            AuthError::Conflict(message) => ApiError::Conflict(message),
+            AuthError::InvalidCredentials => ApiError::InvalidCredentials,
+            AuthError::LockedOut { retry_after_secs } => {
+                ApiError::TooManyAttempts { retry_after_secs }
+            }
+            AuthError::InvalidToken(_) => ApiError::InvalidToken,
+            AuthError::InvalidRefreshToken => ApiError::InvalidRefreshToken,
+            AuthError::Unavailable(cause) => {
+                // The cause may name hosts: it goes to the log, not to the client.
+                tracing::warn!(%cause, "a store is unavailable");
+                ApiError::Unavailable(match cause {
+                    StoreError::Database(_) => "database unavailable".into(),
+                    StoreError::Redis(_) => "revocation store unavailable".into(),
+                })
+            }
+            AuthError::Internal(cause) => ApiError::Internal(cause),
+        }
     }
 }
 

@@ -11,7 +11,10 @@ pub async fn health() -> Response {
     ok(
         StatusCode::OK,
         "The service is running.",
-        Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() },
+        Health {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
     )
 }
 
@@ -32,10 +35,17 @@ pub async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> 
         (Ok(()), Ok(redis)) => Ok(ok(
             StatusCode::OK,
             "The service is ready.",
-            Readiness { database: "ok".into(), redis: redis.into() },
+            Readiness {
+                database: "ok".into(),
+                redis: redis.into(),
+            },
         )),
         (database, redis) => {
-            let down = [database.err(), redis.err()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+            let down = [database.err(), redis.err()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
             Err(ApiError::Unavailable(down))
         }
     }

@@ -67,7 +67,8 @@ fn require_json_content_type(req: &Request) -> Result<(), ApiError> {
         .and_then(|v| v.split(';').next())
         .map(|mime| {
             let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
         .unwrap_or(false);
     if is_json {
@@ -82,7 +83,10 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge
         } else {
-            ApiError::BadBody(vec![format!("The request body could not be read: {}", rejection.body_text())])
+            ApiError::BadBody(vec![format!(
+                "The request body could not be read: {}",
+                rejection.body_text()
+            )])
         }
     })
 }
@@ -93,7 +97,9 @@ pub fn decode<T: DeserializeOwned + RequestBody>(bytes: &[u8]) -> Result<T, ApiE
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadBody(vec![format!("Malformed JSON: {e}.")]))?;
     let Value::Object(object) = &value else {
-        return Err(ApiError::BadBody(vec!["The body must be a JSON object.".into()]));
+        return Err(ApiError::BadBody(vec![
+            "The body must be a JSON object.".into()
+        ]));
     };
     let problems: Vec<String> = T::FIELDS
         .iter()
@@ -106,7 +112,8 @@ pub fn decode<T: DeserializeOwned + RequestBody>(bytes: &[u8]) -> Result<T, ApiE
     if !problems.is_empty() {
         return Err(ApiError::BadBody(problems));
     }
-    serde_json::from_value(value).map_err(|e| ApiError::BadBody(vec![format!("The body has the wrong shape: {e}.")]))
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::BadBody(vec![format!("The body has the wrong shape: {e}.")]))
 }
 
 #[cfg(test)]
@@ -132,14 +139,21 @@ mod tests {
 
     #[test]
     fn malformed_json_and_non_objects_are_rejected() {
-        assert!(errors::<LoginRequest>("{").first().unwrap().starts_with("Malformed JSON"));
-        assert_eq!(errors::<LoginRequest>("[]"), vec!["The body must be a JSON object.".to_string()]);
+        assert!(errors::<LoginRequest>("{")
+            .first()
+            .unwrap()
+            .starts_with("Malformed JSON"));
+        assert_eq!(
+            errors::<LoginRequest>("[]"),
+            vec!["The body must be a JSON object.".to_string()]
+        );
         assert_eq!(errors::<LoginRequest>("\"x\"").len(), 1);
     }
 
     #[test]
     fn unknown_fields_are_ignored() {
-        let login: LoginRequest = decode(br#"{"username":"a","password":"b","role":"Admin"}"#).unwrap();
+        let login: LoginRequest =
+            decode(br#"{"username":"a","password":"b","role":"Admin"}"#).unwrap();
         assert_eq!(login.username, "a");
     }
 

@@ -1,7 +1,9 @@
 //! The HTTP layer: routes, middleware, and the translation of failures into
 //! the envelope. It holds no auth logic.
 
+mod auth;
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod json;
 
@@ -11,7 +13,7 @@ use axum::{
     http::{header, HeaderValue},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -31,6 +33,13 @@ fn api_router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/auth/register", post(auth::register))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/me", get(auth::me))
+        .route("/auth/validate", get(auth::validate))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/revoke", post(auth::revoke))
+        .route("/auth/protected", get(auth::protected))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::BODY_LIMIT))
@@ -77,4 +86,3 @@ async fn cache_headers(req: Request, next: Next) -> Response {
     }
     response
 }
-

@@ -52,7 +52,11 @@ on_every_backend! {
 #[tokio::test]
 async fn ready_is_503_in_the_envelope_when_redis_is_unreachable() {
     // A port nothing listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let redis = format!("redis://127.0.0.1:{port}");
     let app = spawn_app_with(Backend::Sqlite, &[("REDIS_URL", &redis)]).await;
     let (status, body) = envelope(app.get("/api/ready").await).await;
@@ -66,13 +70,31 @@ async fn the_sqlite_database_is_created_in_wal_mode_and_migrated() {
     let path = app.dir.path().join("auth.db");
     assert!(path.exists());
     let url = format!("sqlite://{}", path.display());
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.unwrap();
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(mode, "wal");
     let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetch_all(&mut conn).await.unwrap();
-    for table in ["audit_events", "login_failures", "refresh_families", "refresh_tokens", "revoked_tokens", "users"] {
-        assert!(tables.iter().any(|t| t == table), "{table} missing from {tables:?}");
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    for table in [
+        "audit_events",
+        "login_failures",
+        "refresh_families",
+        "refresh_tokens",
+        "revoked_tokens",
+        "users",
+    ] {
+        assert!(
+            tables.iter().any(|t| t == table),
+            "{table} missing from {tables:?}"
+        );
     }
 }
 
@@ -80,12 +102,25 @@ async fn the_sqlite_database_is_created_in_wal_mode_and_migrated() {
 async fn the_postgres_database_is_migrated() {
     let app = spawn_app(Backend::Postgres).await;
     let url = app.config.database_url.clone();
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
-    let tables: Vec<String> = sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
-        .fetch_all(&mut conn)
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
         .await
         .unwrap();
-    for table in ["audit_events", "login_failures", "refresh_families", "refresh_tokens", "revoked_tokens", "users"] {
-        assert!(tables.iter().any(|t| t == table), "{table} missing from {tables:?}");
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    for table in [
+        "audit_events",
+        "login_failures",
+        "refresh_families",
+        "refresh_tokens",
+        "revoked_tokens",
+        "users",
+    ] {
+        assert!(
+            tables.iter().any(|t| t == table),
+            "{table} missing from {tables:?}"
+        );
     }
 }

@@ -1,8 +1,9 @@
 use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use reqwest::{Client, Response, StatusCode};
+use serde_json::json;
 use serde_json::Value;
-use server::{config::Config, startup::Application};
+use server::{auth::Clock, config::Config, startup::Application, state::AppState};
 use sqlx::{Connection, Executor, PgConnection};
 use tempfile::TempDir;
 
@@ -42,6 +43,10 @@ pub struct TestApp {
     pub config: Config,
     /// Holds the SQLite file and the data directory.
     pub dir: TempDir,
+    state: Option<AppState>,
+    pub clock: Clock,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     postgres_db: Option<(String, String)>,
 }
 
@@ -63,8 +68,14 @@ pub fn test_redis_url() -> String {
 pub fn base_vars(dir: &TempDir) -> HashMap<String, String> {
     HashMap::from([
         ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
-        ("DATA_DIR".into(), dir.path().join("data").display().to_string()),
-        ("JWT_SECRET".into(), "test-secret-test-secret-test-secret-0123".into()),
+        (
+            "DATA_DIR".into(),
+            dir.path().join("data").display().to_string(),
+        ),
+        (
+            "JWT_SECRET".into(),
+            "test-secret-test-secret-test-secret-0123".into(),
+        ),
         ("BCRYPT_COST".into(), "4".into()),
         ("LEPTOS_OUTPUT_NAME".into(), "auth".into()),
     ])
@@ -74,9 +85,15 @@ pub fn base_vars(dir: &TempDir) -> HashMap<String, String> {
 pub async fn fresh_postgres_database() -> (String, String) {
     let admin_url = test_database_url();
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = PgConnection::connect(&admin_url).await.expect("cannot connect to TEST_DATABASE_URL");
-    conn.execute(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#))).await.expect("cannot create a test database");
-    let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL has a database name");
+    let mut conn = PgConnection::connect(&admin_url)
+        .await
+        .expect("cannot connect to TEST_DATABASE_URL");
+    conn.execute(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+        .await
+        .expect("cannot create a test database");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL has a database name");
     (format!("{base}/{name}"), name)
 }
 
@@ -86,12 +103,22 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts a server on `backend` with extra settings.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    // TEST_LOG=debug shows the server's logs of a failing test.
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let mut vars = base_vars(&dir);
     let mut postgres_db = None;
     match backend {
         Backend::Sqlite => {
-            vars.insert("DATABASE_URL".into(), format!("sqlite://{}/auth.db", dir.path().display()));
+            vars.insert(
+                "DATABASE_URL".into(),
+                format!("sqlite://{}/auth.db", dir.path().display()),
+            );
         }
         Backend::Postgres => {
             let (url, name) = fresh_postgres_database().await;
@@ -105,20 +132,74 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         vars.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_vars(&vars).expect("test configuration");
-    let app = Application::build(config.clone()).await.expect("the server starts");
-    let addr = app.local_addr();
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    let client = Client::builder().timeout(Duration::from_secs(30)).build().expect("http client");
-    TestApp { addr, client, backend, config, dir, postgres_db }
+    let client = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client");
+    let mut app = TestApp {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        client,
+        backend,
+        config,
+        dir,
+        state: None,
+        clock: Clock::system(),
+        shutdown: None,
+        server: None,
+        postgres_db,
+    };
+    app.start().await;
+    app
 }
 
 impl TestApp {
+    /// Starts (or restarts) the server on the same configuration and clock.
+    async fn start(&mut self) {
+        let app = Application::build_with_clock(self.config.clone(), self.clock.clone())
+            .await
+            .expect("the server starts");
+        self.addr = app.local_addr();
+        self.state = Some(app.state.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        self.shutdown = Some(tx);
+        self.server = Some(tokio::spawn(app.run_until_stopped(async {
+            let _ = rx.await;
+        })));
+    }
+
+    pub fn state(&self) -> &AppState {
+        self.state.as_ref().expect("the server is running")
+    }
+
+    /// Stops the server (letting in-flight requests finish) and starts a new
+    /// one on the same database.
+    pub async fn restart(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("clean shutdown");
+        }
+        self.state
+            .take()
+            .expect("was running")
+            .db
+            .pool
+            .close()
+            .await;
+        self.start().await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 }
 
@@ -127,10 +208,17 @@ impl Drop for TestApp {
         // Leave nothing behind in a PostgreSQL server that may be someone's own.
         if let Some((admin_url, name)) = self.postgres_db.take() {
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(async {
                     let mut conn = PgConnection::connect(&admin_url).await.ok()?;
-                    conn.execute(sqlx::AssertSqlSafe(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))).await.ok()
+                    conn.execute(sqlx::AssertSqlSafe(format!(
+                        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                    )))
+                    .await
+                    .ok()
                 })
             })
             .join();
@@ -149,11 +237,127 @@ pub async fn envelope(response: Response) -> (StatusCode, Value) {
         .unwrap_or("")
         .to_string();
     let text = response.text().await.expect("body");
-    let body: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {status} {text}"));
-    assert!(content_type.starts_with("application/json"), "content-type {content_type}");
-    assert_eq!(body["isSuccess"], Value::Bool(status.is_success()), "{status} {body}");
+    let body: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {status} {text}"));
+    assert!(
+        content_type.starts_with("application/json"),
+        "content-type {content_type}"
+    );
+    assert_eq!(
+        body["isSuccess"],
+        Value::Bool(status.is_success()),
+        "{status} {body}"
+    );
+    assert!(
+        !status.is_server_error() || status == StatusCode::SERVICE_UNAVAILABLE,
+        "a server error: {status} {body}"
+    );
     assert!(body["message"].is_string(), "{body}");
     assert!(body["errors"].is_array(), "{body}");
     assert!(body.get("data").is_some(), "{body}");
     (status, body)
+}
+
+/// A registration body that passes every rule.
+pub fn registration(username: &str) -> Value {
+    json!({
+        "username": username,
+        "email": format!("{username}@example.com"),
+        "password": "correct horse",
+        "confirmPassword": "correct horse",
+        "fullName": format!("{username} Tester"),
+    })
+}
+
+pub const PASSWORD: &str = "correct horse";
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Registers `username` and returns the `data` of the answer (201 asserted).
+    pub async fn register(&self, username: &str) -> Value {
+        let (status, body) = envelope(
+            self.post_json("/api/auth/register", &registration(username))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["data"].clone()
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> (StatusCode, Value) {
+        envelope(
+            self.post_json(
+                "/api/auth/login",
+                &json!({"username": username, "password": password}),
+            )
+            .await,
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> (StatusCode, Value) {
+        envelope(
+            self.post_json("/api/auth/refresh", &json!({"refreshToken": refresh_token}))
+                .await,
+        )
+        .await
+    }
+
+    pub async fn me(&self, access_token: &str) -> (StatusCode, Value) {
+        envelope(self.get_auth("/api/auth/me", access_token).await).await
+    }
+
+    pub async fn revoke(&self, access_token: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(self.url("/api/auth/revoke"))
+            .bearer_auth(access_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        envelope(request.send().await.expect("request sent")).await
+    }
+
+    /// Runs a query on the app's own pool and returns one i64.
+    pub async fn count(&self, sql: &'static str, bind: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .bind(bind)
+            .fetch_one(&self.state().db.pool)
+            .await
+            .expect("count query")
+    }
+}
+
+/// The `WWW-Authenticate` header of a response, or "".
+pub fn challenge(response: &Response) -> String {
+    response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The decoded payload of a JWT (no verification).
+pub fn jwt_part(token: &str, index: usize) -> Value {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let part = token.split('.').nth(index).expect("three parts");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
 }

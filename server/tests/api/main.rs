@@ -4,5 +4,13 @@
 
 mod helpers;
 
+mod audit;
+mod auth_api;
+mod bodies;
 mod foundation;
+mod lockout;
+mod passwords;
 mod process;
+mod refresh;
+mod revocation;
+mod tokens;

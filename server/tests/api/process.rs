@@ -23,7 +23,11 @@ fn command(dir: &TempDir) -> Command {
 #[test]
 fn a_bad_setting_stops_start_up_with_one_line_and_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, value) in [("BCRYPT_COST", "99"), ("DATABASE_URL", "mysql://x"), ("ACCESS_TOKEN_TTL", "soon")] {
+    for (name, value) in [
+        ("BCRYPT_COST", "99"),
+        ("DATABASE_URL", "mysql://x"),
+        ("ACCESS_TOKEN_TTL", "soon"),
+    ] {
         let out = command(&dir).env(name, value).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{name}={value}");
         let stderr = String::from_utf8(out.stderr).unwrap();
@@ -37,17 +41,30 @@ fn production_refuses_to_start_without_a_long_secret_and_never_prints_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = command(&dir).env("APP_ENV", "production").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = command(&dir).env("APP_ENV", "production").env("JWT_SECRET", "too-short-secret").output().unwrap();
+    let out = command(&dir)
+        .env("APP_ENV", "production")
+        .env("JWT_SECRET", "too-short-secret")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("JWT_SECRET") && !stderr.contains("too-short-secret"), "{stderr}");
+    assert!(
+        stderr.contains("JWT_SECRET") && !stderr.contains("too-short-secret"),
+        "{stderr}"
+    );
 }
 
 /// Starts the binary in `dir` on a free port and waits until it answers.
 fn start(dir: &TempDir, extra: &[(&str, &str)]) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut cmd = command(dir);
-    cmd.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     for (k, v) in extra {
         cmd.env(k, v);
     }
@@ -78,12 +95,31 @@ fn development_generates_a_private_secret_once_and_reuses_it() {
     let (mut child, _) = start(&dir, &[]);
     let path = dir.path().join("data/jwt-secret");
     let first = std::fs::read(&path).expect("the development secret was written to data/");
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-    assert!(dir.path().join("data/auth.db").exists(), "the default SQLite database lives in data/");
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        dir.path().join("data/auth.db").exists(),
+        "the default SQLite database lives in data/"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(wait_for_exit(&mut child).success());
     let (mut child, _) = start(&dir, &[]);
-    assert_eq!(std::fs::read(&path).unwrap(), first, "the secret is reused on the next start");
-    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(wait_for_exit(&mut child).success(), "SIGINT stops the server cleanly too");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        first,
+        "the secret is reused on the next start"
+    );
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        wait_for_exit(&mut child).success(),
+        "SIGINT stops the server cleanly too"
+    );
 }

@@ -1,0 +1,129 @@
+//! Access tokens: HS256/384/512 JWTs with the claims of the contract.
+//! Time checks use the injected clock, not jsonwebtoken's system time.
+
+use app::api::User;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, JwtAlgorithm};
+
+/// The longest token accepted; anything longer is rejected before parsing.
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Claims {
+    pub sub: String,
+    pub nameid: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    pub username: String,
+    #[serde(rename = "fullName")]
+    pub full_name: String,
+    pub jti: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    /// The refresh-token family (the login session) this token belongs to.
+    pub sid: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("malformed or badly signed token: {0}")]
+    Invalid(String),
+    #[error("token expired")]
+    Expired,
+    #[error("token not valid yet")]
+    NotYetValid,
+}
+
+#[derive(Clone)]
+pub struct AccessTokens {
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl: i64,
+    leeway: i64,
+}
+
+impl AccessTokens {
+    pub fn new(config: &Config) -> Self {
+        let algorithm = match config.jwt_algorithm {
+            JwtAlgorithm::HS256 => Algorithm::HS256,
+            JwtAlgorithm::HS384 => Algorithm::HS384,
+            JwtAlgorithm::HS512 => Algorithm::HS512,
+        };
+        // Exactly one algorithm: `none` and every other alg fail the header check.
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&config.jwt_issuer]);
+        validation.set_audience(&[&config.jwt_audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub", "jti"]);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        AccessTokens {
+            algorithm,
+            encoding: EncodingKey::from_secret(config.jwt_secret.expose()),
+            decoding: DecodingKey::from_secret(config.jwt_secret.expose()),
+            validation,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            ttl: config.access_token_ttl.as_secs() as i64,
+            leeway: config.jwt_leeway.as_secs() as i64,
+        }
+    }
+
+    /// Signs a new token for `user` in session `sid`; returns it with its `exp`.
+    pub fn issue(
+        &self,
+        user: &User,
+        sid: &str,
+        now: i64,
+    ) -> Result<(String, i64), jsonwebtoken::errors::Error> {
+        let id = user.id.to_string();
+        let exp = now + self.ttl;
+        let claims = Claims {
+            sub: id.clone(),
+            nameid: id.clone(),
+            name: user.username.clone(),
+            email: user.email.clone(),
+            role: user.role.as_str().to_string(),
+            user_id: id,
+            username: user.username.clone(),
+            full_name: user.full_name.clone(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: now,
+            nbf: now,
+            exp,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sid: sid.to_string(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)?;
+        Ok((token, exp))
+    }
+
+    /// Checks signature, `alg`, `iss`, `aud`, then `exp` and `nbf` against `now`.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Invalid("token too long".into()));
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?
+            .claims;
+        if now >= claims.exp + self.leeway {
+            return Err(TokenError::Expired);
+        }
+        if claims.nbf > now + self.leeway {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(claims)
+    }
+}

@@ -1,0 +1,434 @@
+//! The auth domain: passwords, access tokens, refresh-token families,
+//! revocation, lockout and the audit log. It knows nothing of HTTP.
+
+pub mod access_token;
+pub mod audit;
+pub mod clock;
+pub mod lockout;
+pub mod passwords;
+pub mod refresh;
+pub mod revocation;
+pub mod store;
+pub mod users;
+
+use std::sync::Arc;
+
+use app::{
+    api::{AuthResponse, LoginRequest, RegisterRequest, User},
+    rules::validate_registration,
+};
+
+pub use self::{
+    access_token::Claims,
+    audit::{AuditKind, ClientInfo},
+    clock::Clock,
+};
+use self::{
+    access_token::{AccessTokens, TokenError},
+    audit::{AuditEvent, AuditLog},
+    lockout::Lockout,
+    passwords::{HashError, PasswordHasher, Verified},
+    refresh::{Origin, RefreshTokens, Rotation},
+    revocation::RevocationList,
+    store::{SharedStore, StoreError},
+    users::login_key,
+};
+use crate::{config::Config, db::Db, redis_store::RedisStore};
+
+/// Why an auth operation failed. The HTTP layer maps each to a status.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("validation failed")]
+    Validation(Vec<String>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("locked out for {retry_after_secs} s")]
+    LockedOut { retry_after_secs: u64 },
+    #[error("invalid access token: {0}")]
+    InvalidToken(String),
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("store unavailable: {0}")]
+    Unavailable(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            // The database is down or overloaded: a 503, not a bug.
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                AuthError::Unavailable(StoreError::Database(e))
+            }
+            other => AuthError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<HashError> for AuthError {
+    fn from(e: HashError) -> Self {
+        AuthError::Internal(e.to_string())
+    }
+}
+
+/// A caller whose access token passed every check.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    /// As stored now (role and active flag from the database, not the token).
+    pub user: User,
+    pub claims: Claims,
+}
+
+#[derive(Clone)]
+pub struct AuthService(Arc<Inner>);
+
+struct Inner {
+    db: Db,
+    clock: Clock,
+    passwords: PasswordHasher,
+    access: AccessTokens,
+    refresh: RefreshTokens,
+    revocations: RevocationList,
+    lockout: Lockout,
+    audit: AuditLog,
+}
+
+impl AuthService {
+    pub fn new(
+        config: &Config,
+        db: Db,
+        redis: Option<RedisStore>,
+        clock: Clock,
+    ) -> Result<Self, AuthError> {
+        let store = match redis {
+            Some(redis) => SharedStore::Redis(redis),
+            None => SharedStore::Database(db.clone()),
+        };
+        Ok(AuthService(Arc::new(Inner {
+            clock,
+            passwords: PasswordHasher::new(config.bcrypt_cost)?,
+            access: AccessTokens::new(config),
+            refresh: RefreshTokens::new(
+                db.clone(),
+                config.refresh_token_ttl.as_secs() as i64,
+                config.refresh_reuse_grace.as_secs() as i64,
+            ),
+            revocations: RevocationList::new(store.clone()),
+            lockout: Lockout::new(
+                store,
+                config.lockout_threshold,
+                config.lockout_ip_threshold,
+                config.lockout_window.as_secs() as i64,
+            ),
+            audit: AuditLog::new(db.clone()),
+            db,
+        })))
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+
+    pub fn password_queue_depth(&self) -> usize {
+        self.0.passwords.queue_depth()
+    }
+
+    pub fn refresh_tokens(&self) -> &RefreshTokens {
+        &self.0.refresh
+    }
+
+    /// Creates a User-role account and signs it in.
+    pub async fn register(
+        &self,
+        req: &RegisterRequest,
+        client: &ClientInfo,
+    ) -> Result<AuthResponse, AuthError> {
+        let account = validate_registration(req).map_err(AuthError::Validation)?;
+        let me = &self.0;
+        let conflict = |(username, email): (bool, bool)| match (username, email) {
+            (true, true) => Some("The username and the email are already registered."),
+            (true, false) => Some("The username is already taken."),
+            (false, true) => Some("The email is already registered."),
+            (false, false) => None,
+        };
+        if let Some(message) = conflict(users::taken(&me.db, &account).await?) {
+            return Err(AuthError::Conflict(message.into()));
+        }
+        let hash = me.passwords.hash(&account.password).await?;
+        let now = me.clock.now();
+        let id = match users::insert(&me.db, &account, &hash, now).await {
+            Ok(id) => id,
+            // A concurrent registration of the same name won the race.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                let message = conflict(users::taken(&me.db, &account).await?)
+                    .unwrap_or("The username is already taken.");
+                return Err(AuthError::Conflict(message.into()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let user = self
+            .user(id)
+            .await?
+            .ok_or_else(|| AuthError::Internal("the new user vanished".into()))?;
+        let event = AuditEvent {
+            kind: AuditKind::Register,
+            user_id: Some(id),
+            username: Some(&user.username),
+            detail: None,
+        };
+        me.audit.record(event, client, now).await;
+        self.sign_in(user, client, now).await
+    }
+
+    /// Checks the password (or, for an unknown user, a dummy hash, so both
+    /// take the same time), with lockout before and after.
+    pub async fn login(
+        &self,
+        req: &LoginRequest,
+        client: &ClientInfo,
+    ) -> Result<AuthResponse, AuthError> {
+        let me = &self.0;
+        let key = login_key(&req.username);
+        let ip = client.ip.as_deref();
+        if let Some(retry_after_secs) = me.lockout.retry_after(&key, ip, me.clock.now()).await? {
+            let event = AuditEvent {
+                kind: AuditKind::LoginFailed,
+                user_id: None,
+                username: Some(&key),
+                detail: Some("locked out"),
+            };
+            me.audit.record(event, client, me.clock.now()).await;
+            return Err(AuthError::LockedOut { retry_after_secs });
+        }
+        let row = users::find_by_login(&me.db, &key).await?;
+        let verified = me
+            .passwords
+            .verify(
+                &req.password,
+                row.as_ref().map(|r| r.password_hash.as_str()),
+            )
+            .await?;
+        let now = me.clock.now();
+        let row = match (row, verified) {
+            (Some(row), Verified::Yes | Verified::YesButRehash) if row.is_active != 0 => {
+                if verified == Verified::YesButRehash {
+                    self.upgrade_hash(row.id, &req.password, now).await;
+                }
+                row
+            }
+            (row, _) => {
+                let detail = match &row {
+                    None => "unknown user",
+                    Some(r) if r.is_active == 0 => "inactive user",
+                    Some(_) => "wrong password",
+                };
+                let user_id = row.as_ref().map(|r| r.id);
+                let event = AuditEvent {
+                    kind: AuditKind::LoginFailed,
+                    user_id,
+                    username: Some(&key),
+                    detail: Some(detail),
+                };
+                me.audit.record(event, client, now).await;
+                if me.lockout.record_failure(&key, ip, now).await? {
+                    let event = AuditEvent {
+                        kind: AuditKind::Lockout,
+                        user_id,
+                        username: Some(&key),
+                        detail: None,
+                    };
+                    me.audit.record(event, client, now).await;
+                }
+                return Err(AuthError::InvalidCredentials);
+            }
+        };
+        me.lockout.reset(&key, now).await?;
+        let user = row.to_api();
+        let event = AuditEvent {
+            kind: AuditKind::LoginSucceeded,
+            user_id: Some(user.id),
+            username: Some(&user.username),
+            detail: None,
+        };
+        me.audit.record(event, client, now).await;
+        self.sign_in(user, client, now).await
+    }
+
+    async fn upgrade_hash(&self, user_id: i64, password: &str, now: i64) {
+        let Ok(password) = app::rules::Password::parse(password) else {
+            return;
+        };
+        match self.0.passwords.hash(&password).await {
+            Ok(hash) => {
+                if let Err(e) = users::set_password_hash(&self.0.db, user_id, &hash, now).await {
+                    tracing::warn!(error = %e, user_id, "cannot store the upgraded password hash");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, user_id, "cannot upgrade the password hash"),
+        }
+    }
+
+    /// Starts a refresh-token family and issues the first pair of tokens.
+    async fn sign_in(
+        &self,
+        user: User,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Result<AuthResponse, AuthError> {
+        let origin = Origin {
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+        };
+        let (family_id, refresh_token) = self.0.refresh.start_family(user.id, &origin, now).await?;
+        self.respond(user, &family_id, refresh_token, now)
+    }
+
+    fn respond(
+        &self,
+        user: User,
+        family_id: &str,
+        refresh_token: String,
+        now: i64,
+    ) -> Result<AuthResponse, AuthError> {
+        let (access_token, expires_in) = self
+            .0
+            .access
+            .issue(&user, family_id, now)
+            .map_err(|e| AuthError::Internal(format!("jwt: {e}")))?;
+        Ok(AuthResponse {
+            access_token,
+            refresh_token,
+            token_type: "Bearer".into(),
+            expires_in,
+            user,
+        })
+    }
+
+    /// Rotates a refresh token (see [`RefreshTokens::rotate`]).
+    pub async fn refresh(
+        &self,
+        presented: &str,
+        client: &ClientInfo,
+    ) -> Result<AuthResponse, AuthError> {
+        let me = &self.0;
+        let now = me.clock.now();
+        match me.refresh.rotate(presented, now).await? {
+            Rotation::Rotated {
+                user_id,
+                family_id,
+                token,
+            } => {
+                let user = match self.user(user_id).await? {
+                    Some(user) if user.is_active => user,
+                    _ => {
+                        me.refresh
+                            .revoke_family(&family_id, "user inactive", now)
+                            .await?;
+                        return Err(AuthError::InvalidRefreshToken);
+                    }
+                };
+                let event = AuditEvent {
+                    kind: AuditKind::Refresh,
+                    user_id: Some(user_id),
+                    username: Some(&user.username),
+                    detail: None,
+                };
+                me.audit.record(event, client, now).await;
+                self.respond(user, &family_id, token, now)
+            }
+            Rotation::ReuseDetected { user_id, family_id } => {
+                let detail = format!("family {family_id} revoked");
+                let event = AuditEvent {
+                    kind: AuditKind::RefreshReuseDetected,
+                    user_id: Some(user_id),
+                    username: None,
+                    detail: Some(&detail),
+                };
+                me.audit.record(event, client, now).await;
+                Err(AuthError::InvalidRefreshToken)
+            }
+            Rotation::Invalid => Err(AuthError::InvalidRefreshToken),
+        }
+    }
+
+    /// Logout: the access token is revoked until its expiry, and its session
+    /// ends, as does the family of `refresh_token` when it is the caller's.
+    pub async fn revoke(
+        &self,
+        caller: &Authenticated,
+        refresh_token: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let me = &self.0;
+        let now = me.clock.now();
+        me.revocations
+            .revoke(&caller.claims.jti, caller.claims.exp, now)
+            .await?;
+        me.refresh
+            .revoke_family(&caller.claims.sid, "logout", now)
+            .await?;
+        if let Some(token) = refresh_token {
+            if let Some((family_id, owner)) = me.refresh.owner_of(token).await? {
+                if owner == caller.user.id {
+                    me.refresh.revoke_family(&family_id, "logout", now).await?;
+                }
+            }
+        }
+        let event = AuditEvent {
+            kind: AuditKind::Revoke,
+            user_id: Some(caller.user.id),
+            username: Some(&caller.user.username),
+            detail: None,
+        };
+        me.audit.record(event, client, now).await;
+        Ok(())
+    }
+
+    /// Checks a bearer token: signature and claims, then the revocation
+    /// list, then that the user still exists and is active.
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthError> {
+        let me = &self.0;
+        let claims = me
+            .access
+            .verify(token, me.clock.now())
+            .map_err(|e| match e {
+                TokenError::Invalid(why) => AuthError::InvalidToken(why),
+                other => AuthError::InvalidToken(other.to_string()),
+            })?;
+        if me.revocations.is_revoked(&claims.jti).await? {
+            return Err(AuthError::InvalidToken("revoked".into()));
+        }
+        let id: i64 = claims
+            .sub
+            .parse()
+            .map_err(|_| AuthError::InvalidToken("bad subject".into()))?;
+        match self.user(id).await? {
+            Some(user) if user.is_active => Ok(Authenticated { user, claims }),
+            Some(_) => Err(AuthError::InvalidToken("user deactivated".into())),
+            None => Err(AuthError::InvalidToken("user deleted".into())),
+        }
+    }
+
+    pub async fn user(&self, id: i64) -> Result<Option<User>, AuthError> {
+        Ok(users::find_by_id(&self.0.db, id)
+            .await?
+            .map(|row| row.to_api()))
+    }
+
+    /// Deactivates or reactivates a user; a deactivated user's tokens stop working at once.
+    pub async fn set_active(&self, user_id: i64, active: bool) -> Result<bool, AuthError> {
+        Ok(users::set_active(&self.0.db, user_id, active, self.0.clock.now()).await?)
+    }
+
+    /// Deletes expired refresh families, revocations and lockout counters.
+    pub async fn cleanup(&self) -> Result<u64, AuthError> {
+        let now = self.0.clock.now();
+        let families = self.0.refresh.delete_expired(now).await?;
+        let revocations = self.0.revocations.delete_expired(now).await?;
+        let counters = self.0.lockout.delete_expired(now).await?;
+        Ok(families + revocations + counters)
+    }
+}

@@ -1,0 +1,337 @@
+//! Refresh tokens: opaque, stored as SHA-256, grouped in families (one per
+//! login, with an absolute expiry). Rotation claims the presented token with
+//! one conditional UPDATE inside the transaction that adds its successor, so
+//! of N concurrent rotations exactly one wins; the others, within the grace
+//! window, get the very same successor back.
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use sha2::{Digest, Sha256};
+
+use crate::db::{Backend, Db};
+
+/// 32 random bytes, standard base64 with padding: 44 characters.
+const TOKEN_BYTES: usize = 32;
+const TOKEN_LEN: usize = 44;
+
+pub fn new_token() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).expect("the OS random number generator is available");
+    STANDARD.encode(bytes)
+}
+
+/// The stored form of a token: hex SHA-256.
+pub fn token_hash(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+/// The successor of a token, kept so that only a holder of the token it
+/// replaced can read it: XOR with a key derived from that token. Each token
+/// has at most one successor, so the key is used once.
+fn seal(presented: &str, successor: &str) -> Option<String> {
+    let key = Sha256::new()
+        .chain_update(b"refresh-successor-v1:")
+        .chain_update(presented.as_bytes())
+        .finalize();
+    let plain = STANDARD.decode(successor).ok()?;
+    let sealed: Vec<u8> = plain.iter().zip(key.iter()).map(|(a, b)| a ^ b).collect();
+    Some(STANDARD.encode(sealed))
+}
+
+fn unseal(presented: &str, sealed: &str) -> Option<String> {
+    let key = Sha256::new()
+        .chain_update(b"refresh-successor-v1:")
+        .chain_update(presented.as_bytes())
+        .finalize();
+    let bytes = STANDARD.decode(sealed).ok()?;
+    if bytes.len() != TOKEN_BYTES {
+        return None;
+    }
+    Some(
+        STANDARD.encode(
+            bytes
+                .iter()
+                .zip(key.iter())
+                .map(|(a, b)| a ^ b)
+                .collect::<Vec<u8>>(),
+        ),
+    )
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// A new refresh token (or, in the grace window, the one already issued).
+    Rotated {
+        user_id: i64,
+        family_id: String,
+        token: String,
+    },
+    /// An already-rotated token outside the grace window: the family is now revoked.
+    ReuseDetected { user_id: i64, family_id: String },
+    /// Unknown, malformed, expired or revoked.
+    Invalid,
+}
+
+#[derive(sqlx::FromRow)]
+struct PresentedRow {
+    family_id: String,
+    used_at: Option<i64>,
+    successor_hash: Option<String>,
+    successor_sealed: Option<String>,
+    user_id: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+/// Where a new family comes from, for the audit log and the sessions list.
+pub struct Origin<'a> {
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+#[derive(Clone)]
+pub struct RefreshTokens {
+    db: Db,
+    ttl: i64,
+    grace: i64,
+}
+
+impl RefreshTokens {
+    pub fn new(db: Db, ttl: i64, grace: i64) -> Self {
+        RefreshTokens { db, ttl, grace }
+    }
+
+    /// A write transaction. SQLite's must take the write lock up front
+    /// (IMMEDIATE): a deferred one that reads and then writes can fail with
+    /// "database is locked" instead of waiting its turn.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.db.backend {
+            Backend::Sqlite => self.db.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.db.pool.begin().await,
+        }
+    }
+
+    /// Starts a family for a new login; returns its id and first token.
+    pub async fn start_family(
+        &self,
+        user_id: i64,
+        origin: &Origin<'_>,
+        now: i64,
+    ) -> Result<(String, String), sqlx::Error> {
+        let family_id = uuid::Uuid::new_v4().to_string();
+        let token = new_token();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO refresh_families (id, user_id, created_at, last_used_at, expires_at, ip, user_agent) \
+             VALUES ($1, $2, $3, $3, $4, $5, $6)",
+        )
+        .bind(&family_id)
+        .bind(user_id)
+        .bind(now)
+        .bind(now + self.ttl)
+        .bind(origin.ip)
+        .bind(origin.user_agent)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash(&token))
+        .bind(&family_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((family_id, token))
+    }
+
+    async fn find(&self, hash: &str) -> Result<Option<PresentedRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT t.family_id, t.used_at, t.successor_hash, t.successor_sealed, f.user_id, f.expires_at, f.revoked_at \
+             FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.db.pool)
+        .await
+    }
+
+    /// Rotates `presented`: see the module documentation.
+    pub async fn rotate(&self, presented: &str, now: i64) -> Result<Rotation, sqlx::Error> {
+        if presented.len() != TOKEN_LEN
+            || STANDARD.decode(presented).map(|b| b.len()) != Ok(TOKEN_BYTES)
+        {
+            return Ok(Rotation::Invalid);
+        }
+        let hash = token_hash(presented);
+        let Some(mut row) = self.find(&hash).await? else {
+            return Ok(Rotation::Invalid);
+        };
+        if row.revoked_at.is_some() || row.expires_at <= now {
+            return Ok(Rotation::Invalid);
+        }
+
+        if row.used_at.is_none() {
+            let successor = new_token();
+            let sealed = seal(presented, &successor);
+            let mut tx = self.begin().await?;
+            let claimed = sqlx::query(
+                "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3 \
+                 WHERE token_hash = $4 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(token_hash(&successor))
+            .bind(sealed)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if claimed {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(token_hash(&successor))
+                .bind(&row.family_id)
+                .bind(&hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE refresh_families SET last_used_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(&row.family_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(Rotation::Rotated {
+                    user_id: row.user_id,
+                    family_id: row.family_id,
+                    token: successor,
+                });
+            }
+            tx.rollback().await?;
+            // Another request rotated it first: answer as a repeat of that one.
+            match self.find(&hash).await? {
+                Some(fresh) => row = fresh,
+                None => return Ok(Rotation::Invalid),
+            }
+        }
+
+        if let Some(token) = self.grace_successor(presented, &row, now).await? {
+            return Ok(Rotation::Rotated {
+                user_id: row.user_id,
+                family_id: row.family_id,
+                token,
+            });
+        }
+        self.revoke_family(&row.family_id, "reuse", now).await?;
+        Ok(Rotation::ReuseDetected {
+            user_id: row.user_id,
+            family_id: row.family_id,
+        })
+    }
+
+    /// The successor of an already-rotated token, when it was rotated within
+    /// the grace window and the successor has not been used itself.
+    async fn grace_successor(
+        &self,
+        presented: &str,
+        row: &PresentedRow,
+        now: i64,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let (Some(used_at), Some(successor_hash), Some(sealed)) =
+            (row.used_at, &row.successor_hash, &row.successor_sealed)
+        else {
+            return Ok(None);
+        };
+        if now - used_at > self.grace {
+            return Ok(None);
+        }
+        let Some(successor) =
+            unseal(presented, sealed).filter(|s| token_hash(s) == *successor_hash)
+        else {
+            return Ok(None);
+        };
+        let successor_used: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT used_at FROM refresh_tokens WHERE token_hash = $1")
+                .bind(successor_hash)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        Ok(matches!(successor_used, Some(None)).then_some(successor))
+    }
+
+    /// Revokes a family; true when it was active.
+    pub async fn revoke_family(
+        &self,
+        family_id: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        sqlx::query("UPDATE refresh_families SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(reason)
+            .bind(family_id)
+            .execute(&self.db.pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    }
+
+    /// The family and owner of a token, if it exists.
+    pub async fn owner_of(&self, presented: &str) -> Result<Option<(String, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT f.id, f.user_id FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = $1",
+        )
+        .bind(token_hash(presented))
+        .fetch_optional(&self.db.pool)
+        .await
+    }
+
+    /// True when the family exists, is not revoked and has not expired.
+    pub async fn is_active(&self, family_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM refresh_families WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2")
+                .bind(family_id)
+                .bind(now)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Deletes expired families (their tokens go with them); returns how many.
+    pub async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
+        sqlx::query("DELETE FROM refresh_families WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.db.pool)
+            .await
+            .map(|r| r.rows_affected())
+    }
+
+    /// How many tokens a family holds (for tests and diagnostics).
+    pub async fn family_size(&self, family_id: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE family_id = $1")
+            .bind(family_id)
+            .fetch_one(&self.db.pool)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_44_characters_of_padded_base64_from_32_bytes() {
+        let t = new_token();
+        assert_eq!(t.len(), TOKEN_LEN);
+        assert!(t.ends_with('='));
+        assert_eq!(STANDARD.decode(&t).unwrap().len(), TOKEN_BYTES);
+        assert_ne!(t, new_token());
+    }
+
+    #[test]
+    fn only_the_replaced_token_unseals_its_successor() {
+        let (a, b, c) = (new_token(), new_token(), new_token());
+        let sealed = seal(&a, &b).unwrap();
+        assert_eq!(unseal(&a, &sealed).unwrap(), b);
+        assert_ne!(unseal(&c, &sealed).unwrap(), b);
+    }
+}

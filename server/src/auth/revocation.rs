@@ -1,0 +1,73 @@
+//! The revocation list: the `jti` of every access token revoked before its
+//! expiry, kept until that expiry.
+
+use super::store::{SharedStore, StoreError};
+
+#[derive(Clone)]
+pub struct RevocationList {
+    store: SharedStore,
+}
+
+impl RevocationList {
+    pub fn new(store: SharedStore) -> Self {
+        RevocationList { store }
+    }
+
+    pub async fn revoke(&self, jti: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
+        match &self.store {
+            SharedStore::Database(db) => {
+                sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+                    .bind(jti)
+                    .bind(expires_at)
+                    .execute(&db.pool)
+                    .await?;
+            }
+            SharedStore::Redis(redis) => {
+                let ttl = (expires_at - now).max(1);
+                let mut conn = redis.conn.clone();
+                redis::cmd("SET")
+                    .arg(redis.key(&format!("revoked:{jti}")))
+                    .arg(1)
+                    .arg("EX")
+                    .arg(ttl)
+                    .query_async::<()>(&mut conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        match &self.store {
+            SharedStore::Database(db) => {
+                let found: Option<String> =
+                    sqlx::query_scalar("SELECT jti FROM revoked_tokens WHERE jti = $1")
+                        .bind(jti)
+                        .fetch_optional(&db.pool)
+                        .await?;
+                Ok(found.is_some())
+            }
+            SharedStore::Redis(redis) => {
+                let mut conn = redis.conn.clone();
+                Ok(redis::cmd("EXISTS")
+                    .arg(redis.key(&format!("revoked:{jti}")))
+                    .query_async::<bool>(&mut conn)
+                    .await?)
+            }
+        }
+    }
+
+    /// Drops entries whose tokens have expired (Redis expires its own).
+    pub async fn delete_expired(&self, now: i64) -> Result<u64, StoreError> {
+        match &self.store {
+            SharedStore::Database(db) => Ok(sqlx::query(
+                "DELETE FROM revoked_tokens WHERE expires_at <= $1",
+            )
+            .bind(now)
+            .execute(&db.pool)
+            .await?
+            .rows_affected()),
+            SharedStore::Redis(_) => Ok(0),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The seven endpoints of the auth API. Each one translates: request in,
+//! domain call, envelope out.
+
+use app::api::{
+    LoginRequest, ProtectedResponse, RefreshRequest, RegisterRequest, RevokeRequest,
+    ValidateResponse,
+};
+use axum::{extract::State, http::StatusCode, response::Response};
+use time::format_description::well_known::Rfc3339;
+
+use super::{
+    error::{ok, ApiError},
+    extract::{Client, CurrentUser},
+    json::{ApiJson, OptionalJson},
+};
+use crate::state::AppState;
+
+pub async fn register(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> Result<Response, ApiError> {
+    let auth = state.auth.register(&req, &client).await?;
+    Ok(ok(StatusCode::CREATED, "Registration successful.", auth))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let auth = state.auth.login(&req, &client).await?;
+    Ok(ok(StatusCode::OK, "Login successful.", auth))
+}
+
+pub async fn me(CurrentUser(caller): CurrentUser) -> Response {
+    ok(StatusCode::OK, "Current user.", caller.user)
+}
+
+pub async fn validate(CurrentUser(caller): CurrentUser) -> Response {
+    let data = ValidateResponse {
+        valid: true,
+        user_id: caller.user.id.to_string(),
+        username: caller.user.username,
+        message: "Token is valid.".into(),
+    };
+    ok(StatusCode::OK, "Token is valid.", data)
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> Result<Response, ApiError> {
+    let auth = state.auth.refresh(&req.refresh_token, &client).await?;
+    Ok(ok(StatusCode::OK, "Token refreshed.", auth))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Client(client): Client,
+    OptionalJson(req): OptionalJson<RevokeRequest>,
+) -> Result<Response, ApiError> {
+    state
+        .auth
+        .revoke(&caller, req.refresh_token.as_deref(), &client)
+        .await?;
+    Ok(ok(StatusCode::OK, "Logged out.", ()))
+}
+
+pub async fn protected(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+) -> Result<Response, ApiError> {
+    let server_time = state
+        .auth
+        .clock()
+        .now_utc()
+        .format(&Rfc3339)
+        .map_err(|e| ApiError::Internal(format!("time: {e}")))?;
+    let data = ProtectedResponse {
+        message: format!(
+            "Hello, {}! You have reached a protected resource.",
+            caller.user.full_name
+        ),
+        username: caller.user.username,
+        role: caller.user.role,
+        server_time,
+    };
+    Ok(ok(StatusCode::OK, "Access granted.", data))
+}

@@ -1,0 +1,140 @@
+//! Extractors: the authenticated caller, and who the client is.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{header, request::Parts},
+};
+use ipnet::IpNet;
+
+use super::error::ApiError;
+use crate::{
+    auth::{Authenticated, ClientInfo},
+    state::AppState,
+};
+
+/// The caller of a Bearer-protected endpoint, checked in full.
+pub struct CurrentUser(pub Authenticated);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)?;
+        let caller = state.auth.authenticate(token).await.map_err(|e| {
+            tracing::debug!(reason = %e, "bearer token rejected");
+            ApiError::from(e)
+        })?;
+        Ok(CurrentUser(caller))
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`. No header, or another
+/// scheme, means no token was sent.
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::MissingToken);
+    };
+    let value = value.to_str().map_err(|_| ApiError::InvalidToken)?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::MissingToken);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(token)
+}
+
+/// The client's IP and user agent. `X-Forwarded-For` is believed only when
+/// the peer is a trusted proxy, and then only up to the first untrusted hop.
+pub struct Client(pub ClientInfo);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip());
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        let ip = peer.map(|peer| client_ip(peer, &forwarded, &state.config.trusted_proxies));
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect());
+        Ok(Client(ClientInfo {
+            ip: ip.map(|ip| ip.to_string()),
+            user_agent,
+        }))
+    }
+}
+
+fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer;
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    // Walk from the nearest hop outwards; stop at the first untrusted address.
+    for hop in forwarded_for
+        .rsplit(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), "1.2.3.4", &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "1.2.3.4", &trusted),
+            ip("1.2.3.4")
+        );
+        // A client cannot prepend a fake hop: the first untrusted one from the right wins.
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "6.6.6.6, 1.2.3.4, 10.0.0.2", &trusted),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), "garbage", &trusted),
+            ip("10.0.0.1")
+        );
+        assert_eq!(client_ip(ip("10.0.0.1"), "", &trusted), ip("10.0.0.1"));
+    }
+}

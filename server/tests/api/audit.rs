@@ -1,0 +1,85 @@
+//! The audit log records every auth event with the client's IP and user agent.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::{helpers::*, on_every_backend};
+
+#[derive(sqlx::FromRow, Debug)]
+struct Event {
+    kind: String,
+    user_id: Option<i64>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+async fn events(app: &TestApp) -> Vec<Event> {
+    sqlx::query_as("SELECT kind, user_id, ip, user_agent FROM audit_events ORDER BY id")
+        .fetch_all(&app.state().db.pool)
+        .await
+        .unwrap()
+}
+
+on_every_backend! {
+    async fn every_auth_event_is_stored_with_ip_and_user_agent(app) {
+        let data = app.register("audrey").await;
+        let user_id = data["user"]["id"].as_i64();
+        app.login("audrey", "wrong password").await;
+        let (_, login) = app.login("audrey", PASSWORD).await;
+        let refresh = login["data"]["refreshToken"].as_str().unwrap();
+        let (_, rotated) = app.refresh(refresh).await;
+        app.clock.advance(10);
+        app.refresh(refresh).await; // reuse
+        app.revoke(rotated["data"]["accessToken"].as_str().unwrap(), None).await;
+
+        let kinds: Vec<String> = events(&app).await.into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["register", "login_failed", "login_succeeded", "refresh", "refresh_reuse_detected", "revoke"]);
+        for event in events(&app).await {
+            assert_eq!(event.user_id, user_id, "{event:?}");
+            assert_eq!(event.ip.as_deref(), Some("127.0.0.1"), "{event:?}");
+            assert!(event.user_agent.is_none(), "reqwest sends no user agent by default");
+        }
+        let response = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .header("user-agent", "AuditTest/1.0")
+            .json(&json!({"username": "nobody", "password": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let last = events(&app).await.pop().unwrap();
+        assert_eq!((last.kind.as_str(), last.user_id, last.user_agent.as_deref()), ("login_failed", None, Some("AuditTest/1.0")));
+    }
+
+    async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored(app) {
+        let response = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&json!({"username": "nobody", "password": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(events(&app).await.pop().unwrap().ip.as_deref(), Some("127.0.0.1"));
+    }
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_s_forwarded_for_names_the_client() {
+    let app = spawn_app_with(Backend::Sqlite, &[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let response = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("x-forwarded-for", "198.51.100.1, 203.0.113.7")
+        .json(&json!({"username": "nobody", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        events(&app).await.pop().unwrap().ip.as_deref(),
+        Some("203.0.113.7")
+    );
+}

@@ -1,0 +1,120 @@
+//! Access-token validation: expiry by the injected clock, and hostile tokens.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::{helpers::*, on_every_backend};
+
+const SECRET: &[u8] = b"test-secret-test-secret-test-secret-0123";
+
+/// Claims as the server would issue them for `user`, at `now`.
+fn claims_for(user: &Value, now: i64) -> Value {
+    let id = user["id"].to_string();
+    json!({
+        "sub": id, "nameid": id, "userId": id, "name": user["username"], "username": user["username"],
+        "email": user["email"], "fullName": user["fullName"], "role": "User",
+        "jti": uuid::Uuid::new_v4().to_string(), "iat": now, "nbf": now, "exp": now + 3600,
+        "iss": "PersonalManagerAPI", "aud": "PersonalManagerClient", "sid": "none",
+    })
+}
+
+fn sign(claims: &Value, alg: Algorithm, secret: &[u8]) -> String {
+    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+async fn assert_rejected(app: &TestApp, token: &str, what: &str) {
+    let response = app.get_auth("/api/auth/me", token).await;
+    assert_eq!(
+        challenge(&response),
+        r#"Bearer error="invalid_token""#,
+        "{what}"
+    );
+    let (status, body) = envelope(response).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {body}");
+}
+
+on_every_backend! {
+    async fn a_token_made_like_the_servers_is_accepted(app) {
+        // The control for the hostile cases below: the same recipe with the right key works.
+        let data = app.register("tess").await;
+        let token = sign(&claims_for(&data["user"], app.clock.now()), Algorithm::HS256, SECRET);
+        assert_eq!(app.me(&token).await.0, StatusCode::OK);
+    }
+
+    async fn an_expired_token_is_rejected_after_the_leeway(app) {
+        let data = app.register("uma").await;
+        let token = data["accessToken"].as_str().unwrap();
+        app.clock.advance(3600 + 4);
+        assert_eq!(app.me(token).await.0, StatusCode::OK, "within the 5 s leeway");
+        app.clock.advance(1);
+        assert_rejected(&app, token, "expired").await;
+    }
+
+    async fn a_token_not_valid_yet_is_rejected(app) {
+        let data = app.register("vic").await;
+        let mut claims = claims_for(&data["user"], app.clock.now());
+        claims["nbf"] = json!(app.clock.now() + 60);
+        assert_rejected(&app, &sign(&claims, Algorithm::HS256, SECRET), "nbf in the future").await;
+    }
+
+    async fn forged_tampered_and_confused_tokens_are_rejected(app) {
+        let data = app.register("walt").await;
+        let now = app.clock.now();
+        let good = data["accessToken"].as_str().unwrap().to_string();
+        let claims = claims_for(&data["user"], now);
+
+        assert_rejected(&app, &sign(&claims, Algorithm::HS256, b"another-secret-another-secret-0123456"), "forged").await;
+        assert_rejected(&app, &sign(&claims, Algorithm::HS512, SECRET), "alg HS512 while HS256 is configured").await;
+        let mut wrong_iss = claims.clone();
+        wrong_iss["iss"] = json!("SomeoneElse");
+        assert_rejected(&app, &sign(&wrong_iss, Algorithm::HS256, SECRET), "wrong issuer").await;
+        let mut wrong_aud = claims.clone();
+        wrong_aud["aud"] = json!("OtherClient");
+        assert_rejected(&app, &sign(&wrong_aud, Algorithm::HS256, SECRET), "wrong audience").await;
+        let mut no_exp = claims.clone();
+        no_exp.as_object_mut().unwrap().remove("exp");
+        assert_rejected(&app, &sign(&no_exp, Algorithm::HS256, SECRET), "no exp").await;
+
+        // Tampered: the payload says Admin, the signature is the original one.
+        let parts: Vec<&str> = good.split('.').collect();
+        let mut payload = jwt_part(&good, 1);
+        payload["role"] = json!("Admin");
+        let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(payload.to_string()), parts[2]);
+        assert_rejected(&app, &tampered, "tampered").await;
+
+        // alg none, with and without a signature.
+        let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+        assert_rejected(&app, &format!("{none_header}.{body}."), "alg none").await;
+        assert_rejected(&app, &format!("{none_header}.{body}.{}", parts[2]), "alg none with a signature").await;
+
+        for junk in ["abc", "a.b.c", "..", "x.y", "Bearer", &"A".repeat(5000), &format!("{good}x"), "ünïcode.tö.ken"] {
+            assert_rejected(&app, junk, junk).await;
+        }
+        assert_eq!(app.me(&good).await.0, StatusCode::OK, "the real token still works");
+    }
+
+    async fn a_token_for_a_deleted_user_is_rejected(app) {
+        let data = app.register("xena").await;
+        let mut claims = claims_for(&data["user"], app.clock.now());
+        claims["sub"] = json!("987654");
+        assert_rejected(&app, &sign(&claims, Algorithm::HS256, SECRET), "no such user").await;
+    }
+}
+
+#[tokio::test]
+async fn the_configured_algorithm_is_the_only_one_accepted() {
+    let app = spawn_app_with(Backend::Sqlite, &[("JWT_ALGORITHM", "HS512")]).await;
+    let data = app.register("yuri").await;
+    let token = data["accessToken"].as_str().unwrap();
+    assert_eq!(jwt_part(token, 0)["alg"], "HS512");
+    assert_eq!(app.me(token).await.0, StatusCode::OK);
+    let hs256 = sign(
+        &claims_for(&data["user"], app.clock.now()),
+        Algorithm::HS256,
+        SECRET,
+    );
+    assert_rejected(&app, &hs256, "HS256 while HS512 is configured").await;
+}
