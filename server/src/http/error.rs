@@ -79,9 +79,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        match &self {
-            ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
-            _ => {}
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
         }
         let body = Envelope::failure(self.to_string(), self.errors());
         let mut response = (status, Json(body)).into_response();
