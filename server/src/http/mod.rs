@@ -48,10 +48,18 @@ fn api_router() -> Router<AppState> {
 /// The whole application: API, pages, static files, and the middleware.
 pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
-    Router::new()
+    let routes = Router::new()
         .nest("/api", api_router())
-        .leptos_routes(&state, generate_route_list(App), move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes(&state, generate_route_list(App), move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    with_middleware(routes).with_state(state)
+}
+
+/// What every request goes through: request id, tracing, panic recovery, cache headers.
+fn with_middleware<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
         .layer(middleware::from_fn(cache_headers))
         .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
             ApiError::Internal("a handler panicked".into()).into_response()
@@ -68,7 +76,6 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
 }
 
 /// Hashed assets never change, so browsers may keep them for a year; the
@@ -85,4 +92,29 @@ async fn cache_headers(req: Request, next: Next) -> Response {
         response.headers_mut().insert(header::CACHE_CONTROL, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{to_bytes, Body};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_in_the_envelope() {
+        let app = with_middleware(Router::new().route("/boom", get(|| async { panic!("boom") as &'static str })));
+        let response = app
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let body: serde_json::Value =
+            serde_json::from_slice(&to_bytes(response.into_body(), 4096).await.unwrap()).unwrap();
+        assert_eq!(body["isSuccess"], false);
+        assert_eq!(body["message"], "Internal server error.");
+    }
 }

@@ -123,3 +123,64 @@ fn development_generates_a_private_secret_once_and_reuses_it() {
         "SIGINT stops the server cleanly too"
     );
 }
+
+#[test]
+fn a_dot_env_file_is_read_and_the_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "# a comment\nBCRYPT_COST=99\n").unwrap();
+    let out = command(&dir).env_remove("BCRYPT_COST").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "the bad value in .env is read");
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("BCRYPT_COST"));
+    let (mut child, _) = start(&dir, &[("BCRYPT_COST", "4")]);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        wait_for_exit(&mut child).success(),
+        "the environment's value won"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    // A real bcrypt cost, so that a login is in flight for a while.
+    let (mut child, port) = start(&dir, &[("BCRYPT_COST", "12")]);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let body = serde_json::json!({"username": "slow", "email": "slow@example.com", "password": "secret-pw",
+        "confirmPassword": "secret-pw", "fullName": "Slow Poke"});
+    let registered = client
+        .post(format!("{base}/api/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), reqwest::StatusCode::CREATED);
+
+    let login = tokio::spawn({
+        let client = client.clone();
+        let url = format!("{base}/api/auth/login");
+        async move {
+            client
+                .post(url)
+                .json(&serde_json::json!({"username": "slow", "password": "secret-pw"}))
+                .send()
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let response = login
+        .await
+        .unwrap()
+        .expect("the in-flight login got its answer");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    assert!(wait_for_exit(&mut child).success());
+}
