@@ -4,9 +4,12 @@
 
 pub mod api;
 pub mod rules;
+pub mod session;
 
+mod auth_state;
+mod calls;
 #[cfg(feature = "hydrate")]
-pub mod client;
+mod client;
 mod components;
 mod pages;
 mod shell;

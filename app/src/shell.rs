@@ -3,11 +3,15 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
-    components::{Route, Router, Routes, A},
+    components::{Route, Router, Routes},
     StaticSegment,
 };
 
-use crate::pages::{HomePage, NotFound};
+use crate::{
+    auth_state::provide_auth_state,
+    components::NavBar,
+    pages::{HomePage, LoginPage, NotFound, ProfilePage, ProtectedPage, RegisterPage},
+};
 
 /// The whole document, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -35,17 +39,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_auth_state();
     view! {
         <Title text="Auth"/>
         <Router>
-            <header class="topbar">
-                <nav aria-label="Main">
-                    <A href="/" attr:class="brand">"Auth"</A>
-                </nav>
-            </header>
+            <NavBar/>
             <main id="main">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage/>
+                    <Route path=StaticSegment("login") view=LoginPage/>
+                    <Route path=StaticSegment("register") view=RegisterPage/>
+                    <Route path=StaticSegment("profile") view=ProfilePage/>
+                    <Route path=StaticSegment("protected") view=ProtectedPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,4 +1,4 @@
-import type { Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
 
 /** Collects console errors and uncaught exceptions of a page. */
 export function watchConsole(page: Page): string[] {
@@ -8,4 +8,61 @@ export function watchConsole(page: Page): string[] {
   });
   page.on("pageerror", (e) => errors.push(String(e)));
   return errors;
+}
+
+/** A username no other test uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+export const PASSWORD = "correct horse battery";
+
+/** Waits until the WASM app has hydrated the page (frontend sets the marker). */
+export async function hydrated(page: Page): Promise<void> {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Creates an account through the API, outside the browser's session. */
+export async function registerViaApi(request: APIRequestContext, username: string): Promise<void> {
+  const response = await request.post("/api/auth/register", {
+    data: {
+      username,
+      email: `${username}@example.com`,
+      password: PASSWORD,
+      confirmPassword: PASSWORD,
+      fullName: `${username} Example`,
+    },
+  });
+  expect(response.status()).toBe(201);
+}
+
+/** Registers through the form and waits for the profile page. */
+export async function registerViaForm(page: Page, username: string): Promise<void> {
+  await page.goto("/register");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Email").fill(`${username}@example.com`);
+  await page.getByLabel("Full name").fill(`${username} Example`);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Confirm password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Register" }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.locator("#profile-username")).toHaveText(username);
+}
+
+/** Signs in through the form. */
+export async function loginViaForm(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await hydrated(page);
+  await page.getByLabel("Username or email").fill(username);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+/** Counts the browser's requests to a path. */
+export function countRequests(page: Page, path: string): { count: number } {
+  const counter = { count: 0 };
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname === path) counter.count += 1;
+  });
+  return counter;
 }

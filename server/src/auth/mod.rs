@@ -74,6 +74,13 @@ impl From<HashError> for AuthError {
     }
 }
 
+/// A successful sign-in or refresh: the answer, and the refresh family it belongs to.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub response: AuthResponse,
+    pub family_id: String,
+}
+
 /// A caller whose access token passed every check.
 #[derive(Clone, Debug)]
 pub struct Authenticated {
@@ -145,7 +152,7 @@ impl AuthService {
         &self,
         req: &RegisterRequest,
         client: &ClientInfo,
-    ) -> Result<AuthResponse, AuthError> {
+    ) -> Result<SignedIn, AuthError> {
         let account = validate_registration(req).map_err(AuthError::Validation)?;
         let me = &self.0;
         let conflict = |(username, email): (bool, bool)| match (username, email) {
@@ -189,7 +196,7 @@ impl AuthService {
         &self,
         req: &LoginRequest,
         client: &ClientInfo,
-    ) -> Result<AuthResponse, AuthError> {
+    ) -> Result<SignedIn, AuthError> {
         let me = &self.0;
         let key = login_key(&req.username);
         let ip = client.ip.as_deref();
@@ -277,33 +284,37 @@ impl AuthService {
         user: User,
         client: &ClientInfo,
         now: i64,
-    ) -> Result<AuthResponse, AuthError> {
+    ) -> Result<SignedIn, AuthError> {
         let origin = Origin {
             ip: client.ip.as_deref(),
             user_agent: client.user_agent.as_deref(),
         };
         let (family_id, refresh_token) = self.0.refresh.start_family(user.id, &origin, now).await?;
-        self.respond(user, &family_id, refresh_token, now)
+        self.respond(user, family_id, refresh_token, now)
     }
 
     fn respond(
         &self,
         user: User,
-        family_id: &str,
+        family_id: String,
         refresh_token: String,
         now: i64,
-    ) -> Result<AuthResponse, AuthError> {
+    ) -> Result<SignedIn, AuthError> {
         let (access_token, expires_in) = self
             .0
             .access
-            .issue(&user, family_id, now)
+            .issue(&user, &family_id, now)
             .map_err(|e| AuthError::Internal(format!("jwt: {e}")))?;
-        Ok(AuthResponse {
+        let response = AuthResponse {
             access_token,
             refresh_token,
             token_type: "Bearer".into(),
             expires_in,
             user,
+        };
+        Ok(SignedIn {
+            response,
+            family_id,
         })
     }
 
@@ -312,7 +323,7 @@ impl AuthService {
         &self,
         presented: &str,
         client: &ClientInfo,
-    ) -> Result<AuthResponse, AuthError> {
+    ) -> Result<SignedIn, AuthError> {
         let me = &self.0;
         let now = me.clock.now();
         match me.refresh.rotate(presented, now).await? {
@@ -337,7 +348,7 @@ impl AuthService {
                     detail: None,
                 };
                 me.audit.record(event, client, now).await;
-                self.respond(user, &family_id, token, now)
+                self.respond(user, family_id, token, now)
             }
             Rotation::ReuseDetected { user_id, family_id } => {
                 let detail = format!("family {family_id} revoked");

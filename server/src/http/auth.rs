@@ -7,30 +7,40 @@ use app::api::{
 };
 use axum::{extract::State, http::StatusCode, response::Response};
 use time::format_description::well_known::Rfc3339;
+use tower_sessions::Session;
 
 use super::{
     error::{ok, ApiError},
     extract::{Client, CurrentUser},
     json::{ApiJson, OptionalJson},
+    session,
 };
 use crate::state::AppState;
 
 pub async fn register(
     State(state): State<AppState>,
     Client(client): Client,
+    browser: Session,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
-    let auth = state.auth.register(&req, &client).await?;
-    Ok(ok(StatusCode::CREATED, "Registration successful.", auth))
+    let signed_in = state.auth.register(&req, &client).await?;
+    session::remember(&browser, &signed_in, true).await;
+    Ok(ok(
+        StatusCode::CREATED,
+        "Registration successful.",
+        signed_in.response,
+    ))
 }
 
 pub async fn login(
     State(state): State<AppState>,
     Client(client): Client,
+    browser: Session,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let auth = state.auth.login(&req, &client).await?;
-    Ok(ok(StatusCode::OK, "Login successful.", auth))
+    let signed_in = state.auth.login(&req, &client).await?;
+    session::remember(&browser, &signed_in, true).await;
+    Ok(ok(StatusCode::OK, "Login successful.", signed_in.response))
 }
 
 pub async fn me(CurrentUser(caller): CurrentUser) -> Response {
@@ -50,22 +60,26 @@ pub async fn validate(CurrentUser(caller): CurrentUser) -> Response {
 pub async fn refresh(
     State(state): State<AppState>,
     Client(client): Client,
+    browser: Session,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
-    let auth = state.auth.refresh(&req.refresh_token, &client).await?;
-    Ok(ok(StatusCode::OK, "Token refreshed.", auth))
+    let signed_in = state.auth.refresh(&req.refresh_token, &client).await?;
+    session::remember(&browser, &signed_in, false).await;
+    Ok(ok(StatusCode::OK, "Token refreshed.", signed_in.response))
 }
 
 pub async fn revoke(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
     Client(client): Client,
+    browser: Session,
     OptionalJson(req): OptionalJson<RevokeRequest>,
 ) -> Result<Response, ApiError> {
     state
         .auth
         .revoke(&caller, req.refresh_token.as_deref(), &client)
         .await?;
+    session::forget(&browser).await;
     Ok(ok(StatusCode::OK, "Logged out.", ()))
 }
 

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod json;
+pub mod session;
 
 use app::{shell, App};
 use axum::{
@@ -53,7 +54,12 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, generate_route_list(App), move || {
             shell(leptos_options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::page_session,
+        ))
+        .layer(session::layer(&state));
     with_middleware(routes).with_state(state)
 }
 
@@ -103,7 +109,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_is_a_500_in_the_envelope() {
-        let app = with_middleware(Router::new().route("/boom", get(|| async { panic!("boom") as &'static str })));
+        let app = with_middleware(
+            Router::new().route("/boom", get(|| async { panic!("boom") as &'static str })),
+        );
         let response = app
             .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
             .await

@@ -7,6 +7,7 @@ mod helpers;
 mod audit;
 mod auth_api;
 mod bodies;
+mod browser_session;
 mod foundation;
 mod lockout;
 mod passwords;

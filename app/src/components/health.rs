@@ -1,5 +1,3 @@
-//! Small components used by several pages.
-
 use leptos::prelude::*;
 
 use crate::api::Health;
@@ -33,7 +31,10 @@ pub fn HealthBadge() -> impl IntoView {
 async fn check_health() -> Result<Health, String> {
     #[cfg(feature = "hydrate")]
     {
-        crate::client::get_public::<Health>("/api/health").await
+        use gloo_net::http::Method;
+        crate::client::http::call_public::<Health>(Method::GET, "/api/health", None::<&()>)
+            .await
+            .map_err(|e| e.message())
     }
     #[cfg(not(feature = "hydrate"))]
     {

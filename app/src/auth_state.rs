@@ -1,0 +1,57 @@
+//! Who is signed in, as the pages see it. On the server it comes from the
+//! browser session; in the browser it starts as what the server rendered (so
+//! hydration matches) and then follows the token store.
+
+use leptos::prelude::*;
+
+use crate::api::User;
+
+#[derive(Clone, Copy)]
+pub struct AuthState {
+    pub user: RwSignal<Option<User>>,
+    /// The access token's expiry (Unix seconds); known only in the browser.
+    pub expires_at: RwSignal<Option<i64>>,
+}
+
+impl AuthState {
+    pub fn signed_in(&self) -> bool {
+        self.user.with(Option::is_some)
+    }
+}
+
+/// Creates the state and provides it to every page.
+pub fn provide_auth_state() -> AuthState {
+    // Serialized into the page by the server, read back during hydration.
+    let rendered = SharedValue::new(session_user).into_inner();
+    let state = AuthState {
+        user: RwSignal::new(rendered),
+        expires_at: RwSignal::new(None),
+    };
+    provide_context(state);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| crate::client::tab_sync::start(state));
+    state
+}
+
+pub fn use_auth() -> AuthState {
+    expect_context::<AuthState>()
+}
+
+/// The user of the request's browser session (server only).
+fn session_user() -> Option<User> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .extensions
+                    .get::<crate::session::SessionUser>()
+                    .cloned()
+            })
+            .and_then(|session| session.0)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}

@@ -1,0 +1,9 @@
+//! Small components used by several pages.
+
+mod fields;
+mod health;
+mod nav;
+
+pub use fields::{focus_first_error, ErrorSummary, PasswordField, TextField};
+pub use health::HealthBadge;
+pub use nav::NavBar;

@@ -1,0 +1,88 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::after_sign_in;
+use crate::{
+    api::RegisterRequest,
+    calls,
+    components::{focus_first_error, ErrorSummary, PasswordField, TextField},
+    rules::{Email, FullName, Password, Username, PASSWORDS_DIFFER},
+};
+
+/// Create an account. The rules are the server's own (`crate::rules`),
+/// checked as the user types; the server's answer is shown as well.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let full_name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<(String, Vec<String>)>);
+    // Rules show for a field once it was left, and for all after a submit.
+    let touched = RwSignal::new([false; 5]);
+    let touch = move |i: usize| Callback::new(move |()| touched.update(|t| t[i] = true));
+    let shown =
+        move |i: usize, rule: Option<String>| touched.with(|t| t[i]).then_some(rule).flatten();
+
+    let username_error =
+        Signal::derive(move || shown(0, username.with(|v| Username::parse(v).err())));
+    let email_error = Signal::derive(move || shown(1, email.with(|v| Email::parse(v).err())));
+    let full_name_error =
+        Signal::derive(move || shown(2, full_name.with(|v| FullName::parse(v).err())));
+    let password_error =
+        Signal::derive(move || shown(3, password.with(|v| Password::parse(v).err())));
+    let confirm_error = Signal::derive(move || {
+        shown(
+            4,
+            (confirm.get() != password.get()).then(|| PASSWORDS_DIFFER.to_string()),
+        )
+    });
+
+    let submit = Action::new_local(move |req: &RegisterRequest| calls::register(req.clone()));
+    Effect::new(move |_| match submit.value().get() {
+        Some(Ok(_)) => after_sign_in(None),
+        Some(Err(e)) => {
+            failure.set(Some((e.message(), e.errors())));
+            focus_first_error();
+        }
+        None => {}
+    });
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        touched.set([true; 5]);
+        let req = RegisterRequest {
+            username: username.get_untracked(),
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+            confirm_password: confirm.get_untracked(),
+            full_name: full_name.get_untracked(),
+        };
+        if crate::rules::validate_registration(&req).is_err() {
+            failure.set(None);
+            focus_first_error();
+            return;
+        }
+        failure.set(None);
+        submit.dispatch(req);
+    };
+
+    view! {
+        <section class="card narrow">
+            <h1>"Create an account"</h1>
+            <form on:submit=on_submit novalidate>
+                <ErrorSummary failure=failure/>
+                <TextField id="username" label="Username" value=username error=username_error autocomplete="username" on_blur=touch(0)/>
+                <TextField id="email" label="Email" value=email error=email_error input_type="email" autocomplete="email" on_blur=touch(1)/>
+                <TextField id="fullName" label="Full name" value=full_name error=full_name_error autocomplete="name" on_blur=touch(2)/>
+                <PasswordField id="password" label="Password" value=password error=password_error autocomplete="new-password" on_blur=touch(3)/>
+                <PasswordField id="confirmPassword" label="Confirm password" value=confirm error=confirm_error autocomplete="new-password" on_blur=touch(4)/>
+                <button type="submit" class="button" disabled=move || submit.pending().get()>
+                    {move || if submit.pending().get() { "Creating your account…" } else { "Register" }}
+                </button>
+            </form>
+            <p class="aside">"Already registered? " <A href="/login">"Log in"</A></p>
+        </section>
+    }
+}

@@ -1,0 +1,219 @@
+//! The browser session (tower-sessions). Login, register and refresh also
+//! remember the user and the refresh family in an HttpOnly cookie session;
+//! revoke ends it. Page requests use it so the server renders the signed-in
+//! page, and a signed-out visitor of a private page is redirected before any
+//! HTML is sent.
+
+use app::session::{requires_sign_in, SessionUser};
+use async_trait::async_trait;
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::{
+    cookie::SameSite,
+    session::{Id, Record},
+    session_store, Expiry, Session, SessionManagerLayer, SessionStore,
+};
+
+use crate::{auth::SignedIn, db::Db, redis_store::RedisStore, state::AppState};
+
+const KEY: &str = "auth";
+pub const COOKIE: &str = "auth_session";
+
+/// What the session remembers.
+#[derive(Serialize, Deserialize)]
+struct BrowserSession {
+    user_id: i64,
+    family_id: String,
+}
+
+/// Where session records live: the database, or Redis when configured.
+#[derive(Clone, Debug)]
+pub enum SessionRecords {
+    Database(Db),
+    Redis(RedisStore),
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+#[async_trait]
+impl SessionStore for SessionRecords {
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let json = serde_json::to_string(record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let expires_at = record.expiry_date.unix_timestamp();
+        let id = record.id.to_string();
+        match self {
+            SessionRecords::Database(db) => {
+                sqlx::query(
+                    "INSERT INTO browser_sessions (id, record, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
+                )
+                .bind(id)
+                .bind(json)
+                .bind(expires_at)
+                .execute(&db.pool)
+                .await
+                .map_err(backend)?;
+            }
+            SessionRecords::Redis(redis) => {
+                let mut conn = redis.conn.clone();
+                redis::cmd("SET")
+                    .arg(redis.key(&format!("session:{id}")))
+                    .arg(json)
+                    .arg("EXAT")
+                    .arg(expires_at)
+                    .query_async::<()>(&mut conn)
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let json: Option<String> = match self {
+            SessionRecords::Database(db) => sqlx::query_scalar(
+                "SELECT record FROM browser_sessions WHERE id = $1 AND expires_at > $2",
+            )
+            .bind(id.to_string())
+            .bind(OffsetDateTime::now_utc().unix_timestamp())
+            .fetch_optional(&db.pool)
+            .await
+            .map_err(backend)?,
+            SessionRecords::Redis(redis) => {
+                let mut conn = redis.conn.clone();
+                redis::cmd("GET")
+                    .arg(redis.key(&format!("session:{id}")))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(backend)?
+            }
+        };
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| session_store::Error::Decode(e.to_string()))
+        })
+        .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            SessionRecords::Database(db) => {
+                sqlx::query("DELETE FROM browser_sessions WHERE id = $1")
+                    .bind(id.to_string())
+                    .execute(&db.pool)
+                    .await
+                    .map_err(backend)?;
+            }
+            SessionRecords::Redis(redis) => {
+                let mut conn = redis.conn.clone();
+                redis::cmd("DEL")
+                    .arg(redis.key(&format!("session:{id}")))
+                    .query_async::<()>(&mut conn)
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The session layer: HttpOnly, SameSite=Lax, Secure in production, living
+/// as long as a refresh family may.
+pub fn layer(state: &AppState) -> SessionManagerLayer<SessionRecords> {
+    let records = match &state.redis {
+        Some(redis) => SessionRecords::Redis(redis.clone()),
+        None => SessionRecords::Database(state.db.clone()),
+    };
+    let lifetime = time::Duration::seconds(state.config.refresh_token_ttl.as_secs() as i64);
+    SessionManagerLayer::new(records)
+        .with_name(COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.is_production())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(lifetime))
+}
+
+/// After login or register: a new session id (no fixation) for this family.
+/// The session is a convenience for rendering; failing to store it does not
+/// fail the sign-in.
+pub async fn remember(session: &Session, signed_in: &SignedIn, new_login: bool) {
+    let data = BrowserSession {
+        user_id: signed_in.response.user.id,
+        family_id: signed_in.family_id.clone(),
+    };
+    let stored = async {
+        if new_login {
+            session.cycle_id().await?;
+        }
+        session.insert(KEY, data).await
+    };
+    if let Err(e) = stored.await {
+        tracing::warn!(error = %e, "cannot store the browser session");
+    }
+}
+
+pub async fn forget(session: &Session) {
+    if let Err(e) = session.flush().await {
+        tracing::warn!(error = %e, "cannot end the browser session");
+    }
+}
+
+/// For page requests: finds the signed-in user (the session's refresh family
+/// must still be active), and redirects signed-out visitors of private pages.
+pub async fn page_session(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/pkg/") || path.contains('.') {
+        return next.run(req).await;
+    }
+    let user = signed_in_user(&state, &session).await;
+    if user.is_none() && requires_sign_in(path) {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or(path);
+        let next: String = form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        return Redirect::to(&format!("/login?next={next}")).into_response();
+    }
+    req.extensions_mut().insert(SessionUser(user));
+    next.run(req).await
+}
+
+async fn signed_in_user(state: &AppState, session: &Session) -> Option<app::api::User> {
+    let data: BrowserSession = session.get(KEY).await.ok().flatten()?;
+    let now = state.auth.clock().now();
+    let active = state
+        .auth
+        .refresh_tokens()
+        .is_active(&data.family_id, now)
+        .await
+        .unwrap_or(false);
+    let user = if active {
+        state
+            .auth
+            .user(data.user_id)
+            .await
+            .ok()
+            .flatten()
+            .filter(|u| u.is_active)
+    } else {
+        None
+    };
+    if user.is_none() {
+        forget(session).await;
+    }
+    user
+}
