@@ -184,3 +184,92 @@ pub struct Readiness {
     pub database: String,
     pub redis: String,
 }
+
+/// One page of a list, with the total across all pages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub page_size: u32,
+    pub total: i64,
+}
+
+/// The largest page a list endpoint returns.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// A user as an admin sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUser {
+    #[serde(flatten)]
+    pub user: User,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleChange {
+    pub role: String,
+}
+
+impl RequestBody for RoleChange {
+    const FIELDS: &'static [&'static str] = &["role"];
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActiveChange {
+    pub is_active: bool,
+}
+
+impl RequestBody for ActiveChange {
+    const FIELDS: &'static [&'static str] = &[];
+}
+
+/// The `data` of revoking a user's sessions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionsRevoked {
+    pub revoked: u64,
+}
+
+/// One login session (a refresh-token family) of the caller.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The session of the access token that asked.
+    pub current: bool,
+}
+
+/// An entry of the audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: i64,
+    pub occurred_at: String,
+    pub kind: String,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChangeRequest {
+    pub current_password: String,
+    pub new_password: String,
+    pub confirm_password: String,
+}
+
+impl RequestBody for PasswordChangeRequest {
+    const FIELDS: &'static [&'static str] = &["currentPassword", "newPassword", "confirmPassword"];
+}

@@ -1,6 +1,7 @@
 //! The auth server: configuration, storage, the HTTP API and the SSR pages.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;

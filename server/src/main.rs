@@ -1,9 +1,17 @@
 use std::process::ExitCode;
 
-use server::{config::Config, shutdown, startup::Application, telemetry};
+use clap::Parser;
+use server::{
+    cli::{self, Cli, Command},
+    config::Config,
+    shutdown,
+    startup::Application,
+    telemetry,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args = Cli::parse();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -11,6 +19,18 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Admin(command)) = args.command {
+        return match cli::run(command, config).await {
+            Ok(done) => {
+                eprintln!("{done}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(e.exit_code())
+            }
+        };
+    }
     if let Err(e) = telemetry::init(config.log_format) {
         eprintln!("configuration error: {e}");
         return ExitCode::from(2);

@@ -2,12 +2,14 @@
 //! revocation, lockout and the audit log. It knows nothing of HTTP.
 
 pub mod access_token;
+pub mod admin;
 pub mod audit;
 pub mod clock;
 pub mod lockout;
 pub mod passwords;
 pub mod refresh;
 pub mod revocation;
+pub mod sessions;
 pub mod store;
 pub mod users;
 
@@ -50,6 +52,8 @@ pub enum AuthError {
     InvalidToken(String),
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    #[error("not found")]
+    NotFound,
     #[error("store unavailable: {0}")]
     Unavailable(#[from] StoreError),
     #[error("{0}")]
@@ -416,10 +420,20 @@ impl AuthService {
             .sub
             .parse()
             .map_err(|_| AuthError::InvalidToken("bad subject".into()))?;
-        match self.user(id).await? {
-            Some(user) if user.is_active => Ok(Authenticated { user, claims }),
-            Some(_) => Err(AuthError::InvalidToken("user deactivated".into())),
+        // The user, their active flag and role as stored now, and whether the
+        // token's session (refresh family) is still on, in one query.
+        match users::find_for_token(&me.db, id, &claims.sid, me.clock.now()).await? {
             None => Err(AuthError::InvalidToken("user deleted".into())),
+            Some(row) if row.user.is_active == 0 => {
+                Err(AuthError::InvalidToken("user deactivated".into()))
+            }
+            Some(row) if row.session_active == 0 => {
+                Err(AuthError::InvalidToken("session ended".into()))
+            }
+            Some(row) => Ok(Authenticated {
+                user: row.user.to_api(),
+                claims,
+            }),
         }
     }
 

@@ -83,6 +83,16 @@ struct PresentedRow {
     revoked_at: Option<i64>,
 }
 
+/// A login session as the sessions list shows it.
+#[derive(sqlx::FromRow)]
+pub struct FamilyRow {
+    pub id: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
 /// Where a new family comes from, for the audit log and the sessions list.
 pub struct Origin<'a> {
     pub ip: Option<&'a str>,
@@ -273,6 +283,43 @@ impl RefreshTokens {
             .execute(&self.db.pool)
             .await
             .map(|r| r.rows_affected() == 1)
+    }
+
+    /// Revokes every active family of a user, except `keep`; returns how many.
+    pub async fn revoke_user_families(
+        &self,
+        user_id: i64,
+        reason: &str,
+        keep: Option<&str>,
+        now: i64,
+    ) -> Result<u64, sqlx::Error> {
+        sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $1, revoked_reason = $2 \
+             WHERE user_id = $3 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4)",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(user_id)
+        .bind(keep)
+        .execute(&self.db.pool)
+        .await
+        .map(|r| r.rows_affected())
+    }
+
+    /// A user's families that are neither revoked nor expired, newest first.
+    pub async fn active_families(
+        &self,
+        user_id: i64,
+        now: i64,
+    ) -> Result<Vec<FamilyRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, created_at, last_used_at, ip, user_agent FROM refresh_families \
+             WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, id",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.db.pool)
+        .await
     }
 
     /// The family and owner of a token, if it exists.

@@ -131,3 +131,155 @@ pub async fn set_active(db: &Db, id: i64, active: bool, now: i64) -> Result<bool
         .await
         .map(|r| r.rows_affected() == 1)
 }
+
+/// A user row with whether the given session (refresh family) is still on.
+#[derive(sqlx::FromRow)]
+pub struct TokenUserRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub session_active: i64,
+}
+
+/// The user of an access token and the state of its session, in one query.
+pub async fn find_for_token(
+    db: &Db,
+    id: i64,
+    family_id: &str,
+    now: i64,
+) -> Result<Option<TokenUserRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        ", (SELECT COUNT(*) FROM refresh_families f WHERE f.id = $2 AND f.user_id = users.id \
+           AND f.revoked_at IS NULL AND f.expires_at > $3) AS session_active \
+         FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .bind(family_id)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ListedUser {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub created_at: i64,
+}
+
+/// `%term%` for LIKE, with LIKE's own wildcards escaped.
+fn like_pattern(term: &str) -> String {
+    let escaped = login_key(term)
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One page of users, optionally those whose username or email contains `search`.
+pub async fn list(
+    db: &Db,
+    search: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ListedUser>, i64), sqlx::Error> {
+    let pattern = search.map(like_pattern);
+    let rows = sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        ", created_at FROM users \
+         WHERE ($1 IS NULL OR username_key LIKE $1 ESCAPE '\\' OR email_key LIKE $1 ESCAPE '\\') \
+         ORDER BY id LIMIT $2 OFFSET $3"
+    ))
+    .bind(pattern.as_deref())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.pool)
+    .await?;
+    let total = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE ($1 IS NULL OR username_key LIKE $1 ESCAPE '\\' OR email_key LIKE $1 ESCAPE '\\')",
+    )
+    .bind(pattern.as_deref())
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((rows, total))
+}
+
+/// What a guarded change did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Guarded {
+    Done,
+    NoSuchUser,
+    /// It would leave no active admin.
+    LastAdmin,
+}
+
+/// Sets the role, unless that demotes the last active admin (one statement,
+/// so the check and the change cannot be split).
+pub async fn set_role_guarded(
+    db: &Db,
+    id: i64,
+    role: &str,
+    now: i64,
+) -> Result<Guarded, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3 AND ($1 = 'Admin' OR role <> 'Admin' OR NOT is_active \
+         OR (SELECT COUNT(*) FROM users o WHERE o.role = 'Admin' AND o.is_active AND o.id <> $3) > 0)",
+    )
+    .bind(role)
+    .bind(now)
+    .bind(id)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    guarded_outcome(db, id, changed).await
+}
+
+/// Sets the active flag, unless that deactivates the last active admin.
+pub async fn set_active_guarded(
+    db: &Db,
+    id: i64,
+    active: bool,
+    now: i64,
+) -> Result<Guarded, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3 AND ($1 OR role <> 'Admin' OR NOT is_active \
+         OR (SELECT COUNT(*) FROM users o WHERE o.role = 'Admin' AND o.is_active AND o.id <> $3) > 0)",
+    )
+    .bind(active)
+    .bind(now)
+    .bind(id)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    guarded_outcome(db, id, changed).await
+}
+
+async fn guarded_outcome(db: &Db, id: i64, changed: u64) -> Result<Guarded, sqlx::Error> {
+    if changed == 1 {
+        return Ok(Guarded::Done);
+    }
+    Ok(if find_by_id(db, id).await?.is_some() {
+        Guarded::LastAdmin
+    } else {
+        Guarded::NoSuchUser
+    })
+}
+
+/// Inserts an account with the given role (the admin command line).
+pub async fn insert_with_role(
+    db: &Db,
+    account: &NewAccount,
+    password_hash: &str,
+    role: Role,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let id = insert(db, account, password_hash, now).await?;
+    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+        .bind(role.as_str())
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(id)
+}

@@ -1,9 +1,9 @@
-//! The seven endpoints of the auth API. Each one translates: request in,
+//! The endpoints under `/api/auth`. Each one translates: request in,
 //! domain call, envelope out.
 
 use app::api::{
-    LoginRequest, ProtectedResponse, RefreshRequest, RegisterRequest, RevokeRequest,
-    ValidateResponse,
+    LoginRequest, PasswordChangeRequest, ProtectedResponse, RefreshRequest, RegisterRequest,
+    RevokeRequest, ValidateResponse,
 };
 use axum::{extract::State, http::StatusCode, response::Response};
 use time::format_description::well_known::Rfc3339;
@@ -11,7 +11,7 @@ use tower_sessions::Session;
 
 use super::{
     error::{ok, ApiError},
-    extract::{Client, CurrentUser},
+    extract::{ApiPath, Client, CurrentUser},
     json::{ApiJson, OptionalJson},
     session,
 };
@@ -103,4 +103,47 @@ pub async fn protected(
         server_time,
     };
     Ok(ok(StatusCode::OK, "Access granted.", data))
+}
+
+pub async fn sessions(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+) -> Result<Response, ApiError> {
+    let sessions = state.auth.sessions(&caller).await?;
+    Ok(ok(StatusCode::OK, "Your sessions.", sessions))
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Client(client): Client,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    state.auth.end_session(&caller, &id, &client).await?;
+    Ok(ok(StatusCode::OK, "Session ended.", ()))
+}
+
+pub async fn logout_all(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Client(client): Client,
+    browser: Session,
+) -> Result<Response, ApiError> {
+    state.auth.logout_all(&caller, &client).await?;
+    session::forget(&browser).await;
+    Ok(ok(StatusCode::OK, "Logged out everywhere.", ()))
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    CurrentUser(caller): CurrentUser,
+    Client(client): Client,
+    ApiJson(req): ApiJson<PasswordChangeRequest>,
+) -> Result<Response, ApiError> {
+    state.auth.change_password(&caller, &req, &client).await?;
+    Ok(ok(
+        StatusCode::OK,
+        "Password changed. Your other sessions have ended.",
+        (),
+    ))
 }

@@ -124,6 +124,7 @@ impl From<AuthError> for ApiError {
             }
             AuthError::InvalidToken(_) => ApiError::InvalidToken,
             AuthError::InvalidRefreshToken => ApiError::InvalidRefreshToken,
+            AuthError::NotFound => ApiError::NotFound,
             AuthError::Unavailable(cause) => {
                 // The cause may name hosts: it goes to the log, not to the client.
                 tracing::warn!(%cause, "a store is unavailable");

@@ -33,6 +33,53 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// A caller with the Admin role (as stored now, not as the token says).
+/// Anyone else authenticated gets 403 `insufficient_scope`.
+pub struct AdminCaller(pub Authenticated);
+
+impl FromRequestParts<AppState> for AdminCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let CurrentUser(caller) = CurrentUser::from_request_parts(parts, state).await?;
+        if caller.user.role != app::api::Role::Admin {
+            return Err(ApiError::InsufficientScope);
+        }
+        Ok(AdminCaller(caller))
+    }
+}
+
+/// Query parameters whose rejection is a 400 in the envelope.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|rejection| ApiError::Validation(vec![rejection.body_text()]))
+    }
+}
+
+/// A path parameter whose rejection is a 404 in the envelope.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|_| ApiError::NotFound)
+    }
+}
+
 /// The token of `Authorization: Bearer <token>`. No header, or another
 /// scheme, means no token was sent.
 fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {

@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, middleware, and the translation of failures into
 //! the envelope. It holds no auth logic.
 
+mod admin;
 mod auth;
 pub mod error;
 pub mod extract;
@@ -14,7 +15,7 @@ use axum::{
     http::{header, HeaderValue},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{delete, get, patch, post},
     Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -41,6 +42,18 @@ fn api_router() -> Router<AppState> {
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/revoke", post(auth::revoke))
         .route("/auth/protected", get(auth::protected))
+        .route("/auth/sessions", get(auth::sessions))
+        .route("/auth/sessions/{id}", delete(auth::end_session))
+        .route("/auth/logout-all", post(auth::logout_all))
+        .route("/auth/password", post(auth::change_password))
+        .route("/admin/users", get(admin::list_users))
+        .route("/admin/users/{id}/role", patch(admin::set_role))
+        .route("/admin/users/{id}/active", patch(admin::set_active))
+        .route(
+            "/admin/users/{id}/revoke-sessions",
+            post(admin::revoke_sessions),
+        )
+        .route("/admin/audit", get(admin::audit_log))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::BODY_LIMIT))

@@ -25,15 +25,20 @@ on_every_backend! {
         let data = app.register("audrey").await;
         let user_id = data["user"]["id"].as_i64();
         app.login("audrey", "wrong password").await;
-        let (_, login) = app.login("audrey", PASSWORD).await;
-        let refresh = login["data"]["refreshToken"].as_str().unwrap();
-        let (_, rotated) = app.refresh(refresh).await;
+        let (_, first) = app.login("audrey", PASSWORD).await;
+        let (_, rotated) = app.refresh(first["data"]["refreshToken"].as_str().unwrap()).await;
+        app.revoke(rotated["data"]["accessToken"].as_str().unwrap(), None).await;
+        let (_, second) = app.login("audrey", PASSWORD).await;
+        let refresh = second["data"]["refreshToken"].as_str().unwrap();
+        app.refresh(refresh).await;
         app.clock.advance(10);
         app.refresh(refresh).await; // reuse
-        app.revoke(rotated["data"]["accessToken"].as_str().unwrap(), None).await;
 
         let kinds: Vec<String> = events(&app).await.into_iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, ["register", "login_failed", "login_succeeded", "refresh", "refresh_reuse_detected", "revoke"]);
+        assert_eq!(
+            kinds,
+            ["register", "login_failed", "login_succeeded", "refresh", "revoke", "login_succeeded", "refresh", "refresh_reuse_detected"]
+        );
         for event in events(&app).await {
             assert_eq!(event.user_id, user_id, "{event:?}");
             assert_eq!(event.ip.as_deref(), Some("127.0.0.1"), "{event:?}");

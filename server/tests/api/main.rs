@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod admin;
 mod audit;
 mod auth_api;
 mod bodies;
@@ -14,4 +15,5 @@ mod passwords;
 mod process;
 mod refresh;
 mod revocation;
+mod sessions;
 mod tokens;

@@ -9,14 +9,17 @@ use crate::{helpers::*, on_every_backend};
 
 const SECRET: &[u8] = b"test-secret-test-secret-test-secret-0123";
 
-/// Claims as the server would issue them for `user`, at `now`.
-fn claims_for(user: &Value, now: i64) -> Value {
+/// Claims as the server would issue them for the user of `data` (an
+/// AuthResponse), in the same session, at `now`.
+fn claims_for(data: &Value, now: i64) -> Value {
+    let user = &data["user"];
     let id = user["id"].to_string();
+    let sid = jwt_part(data["accessToken"].as_str().unwrap(), 1)["sid"].clone();
     json!({
         "sub": id, "nameid": id, "userId": id, "name": user["username"], "username": user["username"],
         "email": user["email"], "fullName": user["fullName"], "role": "User",
         "jti": uuid::Uuid::new_v4().to_string(), "iat": now, "nbf": now, "exp": now + 3600,
-        "iss": "PersonalManagerAPI", "aud": "PersonalManagerClient", "sid": "none",
+        "iss": "PersonalManagerAPI", "aud": "PersonalManagerClient", "sid": sid,
     })
 }
 
@@ -39,7 +42,7 @@ on_every_backend! {
     async fn a_token_made_like_the_servers_is_accepted(app) {
         // The control for the hostile cases below: the same recipe with the right key works.
         let data = app.register("tess").await;
-        let token = sign(&claims_for(&data["user"], app.clock.now()), Algorithm::HS256, SECRET);
+        let token = sign(&claims_for(&data, app.clock.now()), Algorithm::HS256, SECRET);
         assert_eq!(app.me(&token).await.0, StatusCode::OK);
     }
 
@@ -54,7 +57,7 @@ on_every_backend! {
 
     async fn a_token_not_valid_yet_is_rejected(app) {
         let data = app.register("vic").await;
-        let mut claims = claims_for(&data["user"], app.clock.now());
+        let mut claims = claims_for(&data, app.clock.now());
         claims["nbf"] = json!(app.clock.now() + 60);
         assert_rejected(&app, &sign(&claims, Algorithm::HS256, SECRET), "nbf in the future").await;
     }
@@ -63,7 +66,7 @@ on_every_backend! {
         let data = app.register("walt").await;
         let now = app.clock.now();
         let good = data["accessToken"].as_str().unwrap().to_string();
-        let claims = claims_for(&data["user"], now);
+        let claims = claims_for(&data, now);
 
         assert_rejected(&app, &sign(&claims, Algorithm::HS256, b"another-secret-another-secret-0123456"), "forged").await;
         assert_rejected(&app, &sign(&claims, Algorithm::HS512, SECRET), "alg HS512 while HS256 is configured").await;
@@ -98,7 +101,7 @@ on_every_backend! {
 
     async fn a_token_for_a_deleted_user_is_rejected(app) {
         let data = app.register("xena").await;
-        let mut claims = claims_for(&data["user"], app.clock.now());
+        let mut claims = claims_for(&data, app.clock.now());
         claims["sub"] = json!("987654");
         assert_rejected(&app, &sign(&claims, Algorithm::HS256, SECRET), "no such user").await;
     }
@@ -112,7 +115,7 @@ async fn the_configured_algorithm_is_the_only_one_accepted() {
     assert_eq!(jwt_part(token, 0)["alg"], "HS512");
     assert_eq!(app.me(token).await.0, StatusCode::OK);
     let hs256 = sign(
-        &claims_for(&data["user"], app.clock.now()),
+        &claims_for(&data, app.clock.now()),
         Algorithm::HS256,
         SECRET,
     );

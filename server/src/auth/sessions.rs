@@ -1,0 +1,149 @@
+//! Self-service: a user's own sessions, and changing the password.
+
+use app::{
+    api::{PasswordChangeRequest, SessionInfo},
+    rules::{Password, PASSWORDS_DIFFER},
+};
+
+use super::{
+    admin::rfc3339,
+    audit::{AuditKind, ClientInfo},
+    passwords::Verified,
+    users, AuthError, AuthService, Authenticated,
+};
+
+impl AuthService {
+    /// The caller's active sessions, newest first.
+    pub async fn sessions(&self, caller: &Authenticated) -> Result<Vec<SessionInfo>, AuthError> {
+        let now = self.0.clock.now();
+        let families = self.0.refresh.active_families(caller.user.id, now).await?;
+        Ok(families
+            .into_iter()
+            .map(|f| SessionInfo {
+                current: f.id == caller.claims.sid,
+                id: f.id,
+                created_at: rfc3339(f.created_at),
+                last_used_at: rfc3339(f.last_used_at),
+                ip: f.ip,
+                user_agent: f.user_agent,
+            })
+            .collect())
+    }
+
+    /// Ends one of the caller's sessions (its access tokens stop at once).
+    pub async fn end_session(
+        &self,
+        caller: &Authenticated,
+        id: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let now = self.0.clock.now();
+        let own = self
+            .0
+            .refresh
+            .active_families(caller.user.id, now)
+            .await?
+            .into_iter()
+            .any(|f| f.id == id);
+        if !own
+            || !self
+                .0
+                .refresh
+                .revoke_family(id, "ended by the user", now)
+                .await?
+        {
+            return Err(AuthError::NotFound);
+        }
+        self.audit(
+            AuditKind::SessionEnded,
+            Some(caller.user.id),
+            id,
+            client,
+            now,
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Ends every session of the caller, this one included.
+    pub async fn logout_all(
+        &self,
+        caller: &Authenticated,
+        client: &ClientInfo,
+    ) -> Result<u64, AuthError> {
+        let now = self.0.clock.now();
+        self.0
+            .revocations
+            .revoke(&caller.claims.jti, caller.claims.exp, now)
+            .await?;
+        let ended = self
+            .0
+            .refresh
+            .revoke_user_families(caller.user.id, "logout everywhere", None, now)
+            .await?;
+        self.audit(
+            AuditKind::LogoutAll,
+            Some(caller.user.id),
+            &format!("{ended} sessions"),
+            client,
+            now,
+        )
+        .await;
+        Ok(ended)
+    }
+
+    /// Changes the password (the current one is required, the new one follows
+    /// the registration rules) and ends every other session.
+    pub async fn change_password(
+        &self,
+        caller: &Authenticated,
+        req: &PasswordChangeRequest,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let mut problems = Vec::new();
+        let new = Password::parse(&req.new_password)
+            .map_err(|e| problems.push(e))
+            .ok();
+        if req.new_password != req.confirm_password {
+            problems.push(PASSWORDS_DIFFER.to_string());
+        }
+        let Some(new) = new.filter(|_| problems.is_empty()) else {
+            return Err(AuthError::Validation(problems));
+        };
+        let row = users::find_by_id(&self.0.db, caller.user.id)
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        if self
+            .0
+            .passwords
+            .verify(&req.current_password, Some(&row.password_hash))
+            .await?
+            == Verified::No
+        {
+            return Err(AuthError::Validation(vec![
+                "The current password is wrong.".into(),
+            ]));
+        }
+        let hash = self.0.passwords.hash(&new).await?;
+        let now = self.0.clock.now();
+        users::set_password_hash(&self.0.db, caller.user.id, &hash, now).await?;
+        self.0
+            .refresh
+            .revoke_user_families(
+                caller.user.id,
+                "password changed",
+                Some(&caller.claims.sid),
+                now,
+            )
+            .await?;
+        self.audit(
+            AuditKind::PasswordChanged,
+            Some(caller.user.id),
+            "other sessions ended",
+            client,
+            now,
+        )
+        .await;
+        Ok(())
+    }
+}

@@ -1,0 +1,158 @@
+//! `/api/admin`: user management and the audit log, for the Admin role.
+
+use app::api::{ActiveChange, Role, RoleChange, SessionsRevoked, MAX_PAGE_SIZE};
+use axum::{extract::State, http::StatusCode, response::Response};
+use serde::Deserialize;
+use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+
+use super::{
+    error::{ok, ApiError},
+    extract::{AdminCaller, ApiPath, ApiQuery, Client},
+    json::ApiJson,
+};
+use crate::{
+    auth::{admin::Paging, audit::AuditFilter},
+    state::AppState,
+};
+
+/// `page` (from 1) and `pageSize` (1 to 100, default 20) of a list query.
+/// (Each query struct names them itself: serde's `flatten` cannot read
+/// numbers from a query string.)
+fn paging(page: Option<u32>, page_size: Option<u32>) -> Result<Paging, ApiError> {
+    let page = page.unwrap_or(1);
+    let page_size = page_size.unwrap_or(20);
+    let mut errors = Vec::new();
+    if page == 0 {
+        errors.push("page starts at 1.".to_string());
+    }
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        errors.push(format!("pageSize must be from 1 to {MAX_PAGE_SIZE}."));
+    }
+    if errors.is_empty() {
+        Ok(Paging { page, page_size })
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserQuery {
+    page: Option<u32>,
+    page_size: Option<u32>,
+    search: Option<String>,
+}
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    _: AdminCaller,
+    ApiQuery(q): ApiQuery<UserQuery>,
+) -> Result<Response, ApiError> {
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let page = state
+        .auth
+        .list_users(search, paging(q.page, q.page_size)?)
+        .await?;
+    Ok(ok(StatusCode::OK, "Users.", page))
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    AdminCaller(admin): AdminCaller,
+    Client(client): Client,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(change): ApiJson<RoleChange>,
+) -> Result<Response, ApiError> {
+    let role = Role::parse(&change.role)
+        .ok_or_else(|| ApiError::Validation(vec!["role must be \"User\" or \"Admin\".".into()]))?;
+    let user = state.auth.set_role(&admin, id, role, &client).await?;
+    Ok(ok(StatusCode::OK, "Role changed.", user))
+}
+
+pub async fn set_active(
+    State(state): State<AppState>,
+    AdminCaller(admin): AdminCaller,
+    Client(client): Client,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(change): ApiJson<ActiveChange>,
+) -> Result<Response, ApiError> {
+    let user = state
+        .auth
+        .set_user_active(&admin, id, change.is_active, &client)
+        .await?;
+    let message = if change.is_active {
+        "User reactivated."
+    } else {
+        "User deactivated."
+    };
+    Ok(ok(StatusCode::OK, message, user))
+}
+
+pub async fn revoke_sessions(
+    State(state): State<AppState>,
+    AdminCaller(admin): AdminCaller,
+    Client(client): Client,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let revoked = state.auth.revoke_user_sessions(&admin, id, &client).await?;
+    Ok(ok(
+        StatusCode::OK,
+        "Sessions revoked.",
+        SessionsRevoked { revoked },
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditQuery {
+    page: Option<u32>,
+    page_size: Option<u32>,
+    user_id: Option<i64>,
+    kind: Option<String>,
+    ip: Option<String>,
+    /// RFC 3339, inclusive.
+    from: Option<String>,
+    /// RFC 3339, exclusive.
+    to: Option<String>,
+}
+
+fn instant(name: &str, value: Option<&str>) -> Result<Option<i64>, String> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            OffsetDateTime::parse(v, &Rfc3339)
+                .map(|t| t.unix_timestamp())
+                .map_err(|_| format!("{name} must be an RFC 3339 time like 2026-01-31T12:00:00Z."))
+        })
+        .transpose()
+}
+
+pub async fn audit_log(
+    State(state): State<AppState>,
+    _: AdminCaller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Response, ApiError> {
+    let paging = paging(q.page, q.page_size)?;
+    let (from, to) = (
+        instant("from", q.from.as_deref()),
+        instant("to", q.to.as_deref()),
+    );
+    let (from, to) = match (from, to) {
+        (Ok(from), Ok(to)) => (from, to),
+        (from, to) => {
+            return Err(ApiError::Validation(
+                [from.err(), to.err()].into_iter().flatten().collect(),
+            ))
+        }
+    };
+    let non_empty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let filter = AuditFilter {
+        user_id: q.user_id,
+        kind: non_empty(q.kind),
+        ip: non_empty(q.ip),
+        from,
+        to,
+    };
+    let page = state.auth.audit_log(&filter, paging).await?;
+    Ok(ok(StatusCode::OK, "Audit log.", page))
+}
