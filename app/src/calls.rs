@@ -1,7 +1,60 @@
 //! The API calls the pages make. They run in the browser, through the
 //! request wrapper; the server never calls them while rendering.
 
-use crate::api::{AuthResponse, LoginRequest, ProtectedResponse, RegisterRequest, User};
+use crate::api::{
+    AdminUser, AuditEntry, AuthResponse, LoginRequest, Page, ProtectedResponse, RegisterRequest,
+    SessionInfo, SessionsRevoked, User,
+};
+
+/// The filters of the audit log page; empty strings are left out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AuditQuery {
+    pub page: u32,
+    pub user_id: String,
+    pub kind: String,
+    pub ip: String,
+    /// RFC 3339.
+    pub from: String,
+    pub to: String,
+}
+
+// Queries are built in the browser only.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+impl AuditQuery {
+    /// The query string, percent-encoded.
+    pub fn to_query(&self) -> String {
+        let mut parts = vec![
+            format!("page={}", self.page.max(1)),
+            "pageSize=20".to_string(),
+        ];
+        for (name, value) in [
+            ("userId", &self.user_id),
+            ("kind", &self.kind),
+            ("ip", &self.ip),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if !value.trim().is_empty() {
+                parts.push(format!("{name}={}", encode(value.trim())));
+            }
+        }
+        parts.join("&")
+    }
+}
+
+/// Percent-encodes a query value (unreserved characters stay).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 /// Why a call failed, ready to show.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,6 +131,75 @@ mod browser {
         call(Method::GET, "/api/auth/protected", None::<&()>).await
     }
 
+    pub async fn sessions() -> Result<Vec<SessionInfo>, ApiFailure> {
+        call(Method::GET, "/api/auth/sessions", None::<&()>).await
+    }
+
+    pub async fn end_session(id: String) -> Result<(), ApiFailure> {
+        call(
+            Method::DELETE,
+            &format!("/api/auth/sessions/{}", encode(&id)),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// Ends every session, this one included, and forgets the tokens here.
+    pub async fn logout_all() -> Result<(), ApiFailure> {
+        let result = call::<()>(Method::POST, "/api/auth/logout-all", None::<&()>).await;
+        tab_sync::store(None);
+        result
+    }
+
+    pub async fn admin_users(page: u32, search: String) -> Result<Page<AdminUser>, ApiFailure> {
+        let path = format!(
+            "/api/admin/users?page={}&pageSize=20&search={}",
+            page.max(1),
+            encode(&search)
+        );
+        call(Method::GET, &path, None::<&()>).await
+    }
+
+    pub async fn set_role(id: i64, role: &'static str) -> Result<AdminUser, ApiFailure> {
+        let body = crate::api::RoleChange {
+            role: role.to_string(),
+        };
+        call(
+            Method::PATCH,
+            &format!("/api/admin/users/{id}/role"),
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn set_active(id: i64, is_active: bool) -> Result<AdminUser, ApiFailure> {
+        let body = crate::api::ActiveChange { is_active };
+        call(
+            Method::PATCH,
+            &format!("/api/admin/users/{id}/active"),
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn revoke_sessions(id: i64) -> Result<SessionsRevoked, ApiFailure> {
+        call(
+            Method::POST,
+            &format!("/api/admin/users/{id}/revoke-sessions"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    pub async fn audit(query: AuditQuery) -> Result<Page<AuditEntry>, ApiFailure> {
+        call(
+            Method::GET,
+            &format!("/api/admin/audit?{}", query.to_query()),
+            None::<&()>,
+        )
+        .await
+    }
+
     /// Revokes the tokens on the server, then forgets them here, whatever the
     /// server said (a sign-out must always work locally).
     pub async fn logout() -> Result<(), ApiFailure> {
@@ -116,6 +238,53 @@ mod browser {
     pub async fn logout() -> Result<(), ApiFailure> {
         browser_only()
     }
+    pub async fn sessions() -> Result<Vec<SessionInfo>, ApiFailure> {
+        browser_only()
+    }
+    pub async fn end_session(_: String) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn logout_all() -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn admin_users(_: u32, _: String) -> Result<Page<AdminUser>, ApiFailure> {
+        browser_only()
+    }
+    pub async fn set_role(_: i64, _: &'static str) -> Result<AdminUser, ApiFailure> {
+        browser_only()
+    }
+    pub async fn set_active(_: i64, _: bool) -> Result<AdminUser, ApiFailure> {
+        browser_only()
+    }
+    pub async fn revoke_sessions(_: i64) -> Result<SessionsRevoked, ApiFailure> {
+        browser_only()
+    }
+    pub async fn audit(_: AuditQuery) -> Result<Page<AuditEntry>, ApiFailure> {
+        browser_only()
+    }
 }
 
-pub use browser::{login, logout, me, protected, register};
+pub use browser::{
+    admin_users, audit, end_session, login, logout, logout_all, me, protected, register,
+    revoke_sessions, sessions, set_active, set_role,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded_and_empty_filters_left_out() {
+        assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        let q = AuditQuery {
+            page: 2,
+            kind: "login_failed".into(),
+            from: "2026-01-01T00:00:00+01:00".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            q.to_query(),
+            "page=2&pageSize=20&kind=login_failed&from=2026-01-01T00%3A00%3A00%2B01%3A00"
+        );
+    }
+}

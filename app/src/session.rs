@@ -9,7 +9,7 @@ pub struct SessionUser(pub Option<User>);
 
 /// Pages a signed-out visitor is sent away from (to `/login?next=…`).
 pub fn requires_sign_in(path: &str) -> bool {
-    matches!(path, "/profile" | "/protected")
+    matches!(path, "/profile" | "/protected") || path.starts_with("/admin")
 }
 
 /// A `next` target is followed only when it is a path on this site.

@@ -10,7 +10,10 @@ use leptos_router::{
 use crate::{
     auth_state::provide_auth_state,
     components::NavBar,
-    pages::{HomePage, LoginPage, NotFound, ProfilePage, ProtectedPage, RegisterPage},
+    pages::{
+        AdminAuditPage, AdminUsersPage, HomePage, LoginPage, NotFound, ProfilePage, ProtectedPage,
+        RegisterPage,
+    },
 };
 
 /// The whole document, rendered on the server only.
@@ -51,6 +54,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("register") view=RegisterPage/>
                     <Route path=StaticSegment("profile") view=ProfilePage/>
                     <Route path=StaticSegment("protected") view=ProtectedPage/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=AdminUsersPage/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AdminAuditPage/>
                 </Routes>
             </main>
         </Router>

@@ -111,7 +111,7 @@ test("logout ends the session", async ({ page }) => {
   const name = uniqueName("logout");
   await registerViaForm(page, name);
   const revokes = countRequests(page, "/api/auth/revoke");
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page).toHaveURL(/\/login\?reason=logged-out$/);
   await expect(page.locator("#login-notice")).toHaveText("You have signed out.");
   expect(revokes.count).toBe(1);
@@ -131,7 +131,7 @@ test("signing out in one tab signs out the others", async ({ context }) => {
   await hydrated(second);
   await expect(second.locator("#profile-username")).toHaveText(name);
 
-  await first.getByRole("button", { name: "Log out" }).click();
+  await first.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(second).toHaveURL(/\/login\?next=%2Fprofile&reason=signed-out$/);
   await expect(second.locator("#login-notice")).toHaveText("You signed out in another tab.");
   await second.screenshot({ path: "test-results/two-tab-logout.png", fullPage: true });

@@ -24,6 +24,9 @@ pub fn NavBar() -> impl IntoView {
                     }
                 >
                     <span class="who" id="signed-in-as">"Signed in as " <strong>{username}</strong></span>
+                    <Show when=move || auth.user.with(|u| u.as_ref().is_some_and(|u| u.role == crate::api::Role::Admin))>
+                        <A href="/admin/users">"Admin"</A>
+                    </Show>
                     <A href="/profile">"Profile"</A>
                 </Show>
             </nav>

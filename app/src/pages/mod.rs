@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod admin;
 mod home;
 mod login;
 mod not_found;
@@ -7,6 +8,8 @@ mod profile;
 mod protected;
 mod register;
 
+pub(crate) use admin::local_time;
+pub use admin::{AdminAuditPage, AdminUsersPage};
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFound;

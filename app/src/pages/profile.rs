@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::RequireSignIn;
-use crate::{auth_state::use_auth, calls};
+use crate::{auth_state::use_auth, calls, components::SessionsList};
 
 /// The signed-in user: rendered on the server from the browser session,
 /// then refreshed from `GET /api/auth/me` through the request wrapper.
@@ -48,6 +48,7 @@ pub fn ProfilePage() -> impl IntoView {
                     {move || if logout.pending().get() { "Logging out…" } else { "Log out" }}
                 </button>
             </section>
+            <SessionsList/>
         </RequireSignIn>
     }
 }

@@ -1,0 +1,69 @@
+use leptos::prelude::*;
+
+use crate::calls;
+
+/// The caller's login sessions, with "End" for the others and "Log out everywhere".
+#[component]
+pub fn SessionsList() -> impl IntoView {
+    let sessions = LocalResource::new(calls::sessions);
+    let outcome = RwSignal::new(None::<String>);
+    let end = move |id: String| {
+        leptos::task::spawn_local(async move {
+            let result = calls::end_session(id).await;
+            outcome.set(Some(
+                result
+                    .map(|()| "Session ended.".to_string())
+                    .unwrap_or_else(|e| e.message()),
+            ));
+            sessions.refetch();
+        });
+    };
+    // Signing out unmounts this component, so the action navigates itself.
+    let navigate = leptos_router::hooks::use_navigate();
+    let everywhere = Action::new_local(move |_: &()| {
+        let navigate = navigate.clone();
+        async move {
+            let result = calls::logout_all().await;
+            navigate("/login?reason=logged-out", Default::default());
+            result
+        }
+    });
+    view! {
+        <section class="card" id="sessions">
+            <h2>"Your sessions"</h2>
+            <p class="muted" aria-live="polite">{move || outcome.get()}</p>
+            <ul class="sessions">
+                {move || match sessions.get() {
+                    None => view! { <li class="muted">"Loading…"</li> }.into_any(),
+                    Some(Err(e)) => view! { <li class="error">{e.message()}</li> }.into_any(),
+                    Some(Ok(list)) => list
+                        .into_iter()
+                        .map(|s| {
+                            let id = s.id.clone();
+                            view! {
+                                <li class="session" data-current=s.current.to_string()>
+                                    <div>
+                                        <strong>{s.user_agent.clone().unwrap_or_else(|| "Unknown device".into())}</strong>
+                                        {s.current.then(|| view! { <span class="badge ok">"This session"</span> })}
+                                        <p class="muted">
+                                            "From " {s.ip.clone().unwrap_or_else(|| "an unknown address".into())}
+                                            " · signed in " {crate::pages::local_time(&s.created_at)}
+                                            " · last used " {crate::pages::local_time(&s.last_used_at)}
+                                        </p>
+                                    </div>
+                                    {(!s.current).then(|| view! {
+                                        <button type="button" class="button secondary small" on:click=move |_| end(id.clone())>"End"</button>
+                                    })}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                        .into_any(),
+                }}
+            </ul>
+            <button type="button" id="logout-all" class="button secondary" disabled=move || everywhere.pending().get() on:click=move |_| {
+                everywhere.dispatch(());
+            }>"Log out everywhere"</button>
+        </section>
+    }
+}

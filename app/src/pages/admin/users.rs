@@ -1,0 +1,152 @@
+use leptos::prelude::*;
+
+use super::{confirm, local_time, Pager, RequireAdmin};
+use crate::{
+    api::{AdminUser, Role},
+    calls::{self, ApiFailure},
+};
+
+const PAGE_SIZE: u32 = 20;
+
+/// Users: search, paging, and role, active and session controls, each
+/// confirmed first.
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let page = RwSignal::new(1u32);
+    let search = RwSignal::new(String::new());
+    let typed = RwSignal::new(String::new());
+    let users = LocalResource::new(move || calls::admin_users(page.get(), search.get()));
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let total = Signal::derive(move || {
+        users
+            .get()
+            .and_then(|r| r.ok())
+            .map(|p| p.total)
+            .unwrap_or(0)
+    });
+
+    let act = move |question: String,
+                    done: &'static str,
+                    call: std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), ApiFailure>>>,
+    >| {
+        if !confirm(&question) {
+            drop(call);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let result = call.await;
+            outcome.set(Some(
+                result
+                    .map(|()| done.to_string())
+                    .map_err(|e| failure_text(&e)),
+            ));
+            users.refetch();
+        });
+    };
+
+    let row = move |u: AdminUser| {
+        let AdminUser { user, created_at } = u;
+        let (id, name) = (user.id, user.username.clone());
+        let (next_role, role_label) = match user.role {
+            Role::Admin => ("User", "Make user"),
+            Role::User => ("Admin", "Make admin"),
+        };
+        let active = user.is_active;
+        let toggle_role = {
+            let name = name.clone();
+            move |_| {
+                let question = format!("Change the role of {name} to {next_role}?");
+                act(
+                    question,
+                    "Role changed.",
+                    Box::pin(async move { calls::set_role(id, next_role).await.map(|_| ()) }),
+                )
+            }
+        };
+        let toggle_active = {
+            let name = name.clone();
+            move |_| {
+                let verb = if active { "Deactivate" } else { "Reactivate" };
+                act(
+                    format!("{verb} {name}?"),
+                    if active {
+                        "User deactivated."
+                    } else {
+                        "User reactivated."
+                    },
+                    Box::pin(async move { calls::set_active(id, !active).await.map(|_| ()) }),
+                )
+            }
+        };
+        let end_sessions = {
+            let name = name.clone();
+            move |_| {
+                act(
+                    format!("End every session of {name}?"),
+                    "Sessions ended.",
+                    Box::pin(async move { calls::revoke_sessions(id).await.map(|_| ()) }),
+                )
+            }
+        };
+        view! {
+            <tr data-username=name.clone()>
+                <td>{name.clone()}</td>
+                <td>{user.email}</td>
+                <td>{user.full_name}</td>
+                <td class="role">{user.role.as_str()}</td>
+                <td class="active">{if active { "Active" } else { "Deactivated" }}</td>
+                <td>{local_time(&created_at)}</td>
+                <td class="row-actions">
+                    <button type="button" class="button secondary small" on:click=toggle_role>{role_label}</button>
+                    <button type="button" class="button secondary small" on:click=toggle_active>
+                        {if active { "Deactivate" } else { "Reactivate" }}
+                    </button>
+                    <button type="button" class="button secondary small" on:click=end_sessions>"End sessions"</button>
+                </td>
+            </tr>
+        }
+    };
+
+    view! {
+        <RequireAdmin>
+            <section class="card wide">
+                <h1>"Users"</h1>
+                <form class="toolbar" role="search" on:submit=move |ev| {
+                    ev.prevent_default();
+                    page.set(1);
+                    search.set(typed.get_untracked());
+                }>
+                    <label for="user-search">"Search username or email"</label>
+                    <input id="user-search" type="search" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
+                    <button type="submit" class="button small">"Search"</button>
+                </form>
+                <p id="admin-outcome" aria-live="polite" class=move || match outcome.get() { Some(Err(_)) => "error", _ => "muted" }>
+                    {move || outcome.get().map(|o| o.unwrap_or_else(|e| e))}
+                </p>
+                <div class="table-wrap">
+                    <table id="users-table">
+                        <thead>
+                            <tr><th>"Username"</th><th>"Email"</th><th>"Full name"</th><th>"Role"</th><th>"Status"</th><th>"Created"</th><th>"Actions"</th></tr>
+                        </thead>
+                        <tbody>
+                            {move || match users.get() {
+                                None => view! { <tr><td colspan="7" class="muted">"Loading…"</td></tr> }.into_any(),
+                                Some(Err(e)) => view! { <tr><td colspan="7" class="error">{failure_text(&e)}</td></tr> }.into_any(),
+                                Some(Ok(page)) => page.items.into_iter().map(row).collect_view().into_any(),
+                            }}
+                        </tbody>
+                    </table>
+                </div>
+                <Pager page=page total=total page_size=PAGE_SIZE/>
+            </section>
+        </RequireAdmin>
+    }
+}
+
+fn failure_text(e: &ApiFailure) -> String {
+    match e.errors().first() {
+        Some(first) if first != &e.message() => format!("{} {}", e.message(), first),
+        _ => e.message(),
+    }
+}
