@@ -1,0 +1,388 @@
+//! The scenarios of the benchmark, each bounded in time and requests.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use reqwest::Client;
+use serde_json::{json, Value};
+
+use crate::{
+    load::{drive, Budget, Stats},
+    server::{Server, Shared, Store},
+    Row,
+};
+
+const PASSWORD: &str = "benchmark password";
+
+pub struct Run {
+    pub server: PathBuf,
+    pub duration: Duration,
+    pub max_requests: u64,
+    pub bcrypt_cost: u32,
+    pub soak: Option<Duration>,
+}
+
+fn client() -> Client {
+    Client::builder()
+        .pool_max_idle_per_host(64)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("HTTP client")
+}
+
+fn row(backend: &str, scenario: &str, stats: &Stats, rss_mb: f64, note: String) -> Row {
+    Row {
+        backend: backend.into(),
+        scenario: scenario.into(),
+        requests: stats.requests,
+        errors: stats.errors,
+        rps: stats.rps(),
+        p50_ms: stats.ms(0.5),
+        p99_ms: stats.ms(0.99),
+        max_ms: stats.max_ms(),
+        peak_rss_mb: rss_mb,
+        note,
+    }
+}
+
+/// Registers `username` and returns the AuthResponse `data`.
+async fn register(client: &Client, server: &Server, username: &str) -> Value {
+    let body = json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD,
+        "confirmPassword": PASSWORD, "fullName": username});
+    let response = client
+        .post(server.url("/api/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(response.status(), 201, "registration failed");
+    response.json::<Value>().await.expect("JSON")["data"].clone()
+}
+
+async fn login(client: &Client, server: &Server, username: &str) -> Value {
+    let body = json!({"username": username, "password": PASSWORD});
+    let response = client
+        .post(server.url("/api/auth/login"))
+        .json(&body)
+        .send()
+        .await
+        .expect("login");
+    response.json::<Value>().await.expect("JSON")["data"].clone()
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().expect("a string field").to_string()
+}
+
+/// GET `path` with a Bearer token from many workers; a worker's state is (client, url, token).
+async fn bearer_load(
+    budget: Arc<Budget>,
+    workers: usize,
+    targets: Vec<(Client, String, String)>,
+) -> Stats {
+    let states = (0..workers)
+        .map(|i| targets[i % targets.len()].clone())
+        .collect();
+    drive(
+        budget,
+        states,
+        |(client, url, token): (Client, String, String)| async move {
+            let ok = match client.get(&url).bearer_auth(&token).send().await {
+                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            ((client, url, token), ok)
+        },
+    )
+    .await
+}
+
+async fn login_load(budget: Arc<Budget>, workers: usize, client: Client, url: String) -> Stats {
+    let states = (0..workers)
+        .map(|_| (client.clone(), url.clone()))
+        .collect();
+    drive(
+        budget,
+        states,
+        |(client, url): (Client, String)| async move {
+            let body = json!({"username": "bench", "password": PASSWORD});
+            let ok =
+                matches!(client.post(&url).json(&body).send().await, Ok(r) if r.status() == 200);
+            ((client, url), ok)
+        },
+    )
+    .await
+}
+
+/// Each worker rotates its own refresh token in a chain.
+async fn refresh_load(
+    budget: Arc<Budget>,
+    client: Client,
+    url: String,
+    tokens: Vec<String>,
+) -> Stats {
+    let states = tokens
+        .into_iter()
+        .map(|t| (client.clone(), url.clone(), t))
+        .collect();
+    drive(
+        budget,
+        states,
+        |(client, url, token): (Client, String, String)| async move {
+            let response = client
+                .post(&url)
+                .json(&json!({"refreshToken": token}))
+                .send()
+                .await;
+            let next = match response {
+                Ok(r) if r.status() == 200 => r
+                    .json::<Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v["data"]["refreshToken"].as_str().map(str::to_string)),
+                _ => None,
+            };
+            match next {
+                Some(next) => ((client, url, next), true),
+                None => ((client, url, token), false),
+            }
+        },
+    )
+    .await
+}
+
+impl Run {
+    fn budget(&self) -> Arc<Budget> {
+        Budget::new(self.duration, self.max_requests)
+    }
+
+    pub async fn all(&self, backend: &str, store: &Store) -> Vec<Row> {
+        let shared = Shared::new(store).await;
+        let server = Server::start(&self.server, &shared, self.bcrypt_cost);
+        let client = client();
+        let mut rows = Vec::new();
+        eprintln!("[{backend}] preparing users");
+        let user = register(&client, &server, "bench").await;
+        let token = text(&user, "accessToken");
+        let _ = server.take_peak_rss_mb();
+
+        eprintln!("[{backend}] validate");
+        let target = vec![(
+            client.clone(),
+            server.url("/api/auth/validate"),
+            token.clone(),
+        )];
+        let stats = bearer_load(self.budget(), 32, target).await;
+        rows.push(row(
+            backend,
+            "validate (32 conn)",
+            &stats,
+            server.take_peak_rss_mb(),
+            String::new(),
+        ));
+
+        eprintln!("[{backend}] me");
+        let target = vec![(client.clone(), server.url("/api/auth/me"), token.clone())];
+        let stats = bearer_load(self.budget(), 32, target).await;
+        rows.push(row(
+            backend,
+            "me (32 conn)",
+            &stats,
+            server.take_peak_rss_mb(),
+            String::new(),
+        ));
+
+        eprintln!("[{backend}] refresh");
+        let mut chains = Vec::new();
+        for _ in 0..32 {
+            chains.push(text(
+                &login(&client, &server, "bench").await,
+                "refreshToken",
+            ));
+        }
+        let _ = server.take_peak_rss_mb();
+        let stats = refresh_load(
+            self.budget(),
+            client.clone(),
+            server.url("/api/auth/refresh"),
+            chains,
+        )
+        .await;
+        rows.push(row(
+            backend,
+            "refresh (32 chains)",
+            &stats,
+            server.take_peak_rss_mb(),
+            String::new(),
+        ));
+
+        eprintln!("[{backend}] login");
+        let hash_secs = bcrypt_hash_secs(self.bcrypt_cost);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1) as f64;
+        let stats = login_load(
+            self.budget(),
+            8,
+            client.clone(),
+            server.url("/api/auth/login"),
+        )
+        .await;
+        let fraction = stats.rps() / (cores / hash_secs);
+        let note = format!(
+            "{fraction:.2} of the bcrypt limit ({:.1}/s)",
+            cores / hash_secs
+        );
+        rows.push(row(
+            backend,
+            "login (8 conc)",
+            &stats,
+            server.take_peak_rss_mb(),
+            note,
+        ));
+
+        eprintln!("[{backend}] mixed");
+        let target = vec![(
+            client.clone(),
+            server.url("/api/auth/validate"),
+            token.clone(),
+        )];
+        let storm = tokio::spawn(login_load(
+            self.budget(),
+            8,
+            client.clone(),
+            server.url("/api/auth/login"),
+        ));
+        let stats = bearer_load(self.budget(), 16, target).await;
+        let logins = storm.await.expect("login storm");
+        let note = format!("during {:.1} logins/s", logins.rps());
+        rows.push(row(
+            backend,
+            "mixed: validate (16)",
+            &stats,
+            server.take_peak_rss_mb(),
+            note,
+        ));
+
+        if let Some(soak) = self.soak {
+            eprintln!("[{backend}] soak for {} s", soak.as_secs());
+            let start_rss = server.rss_mb();
+            let budget = Budget::new(soak, u64::MAX / 2);
+            let mut chains = Vec::new();
+            for _ in 0..16 {
+                chains.push(text(
+                    &login(&client, &server, "bench").await,
+                    "refreshToken",
+                ));
+            }
+            let target = vec![(
+                client.clone(),
+                server.url("/api/auth/validate"),
+                token.clone(),
+            )];
+            let refreshing = tokio::spawn(refresh_load(
+                budget.clone(),
+                client.clone(),
+                server.url("/api/auth/refresh"),
+                chains,
+            ));
+            let stats = bearer_load(budget, 16, target).await;
+            let refreshed = refreshing.await.expect("refresh soak");
+            let note = format!(
+                "RSS {start_rss:.1} -> {:.1} MB; {:.0} refreshes/s beside",
+                server.rss_mb(),
+                refreshed.rps()
+            );
+            rows.push(row(
+                backend,
+                "soak: validate",
+                &stats,
+                server.take_peak_rss_mb(),
+                note,
+            ));
+        }
+
+        if matches!(store, Store::Postgres { .. }) {
+            rows.push(self.scale_out(backend, &shared, &server, &client).await);
+        }
+        rows
+    }
+
+    /// Two processes on one PostgreSQL and Redis: tokens issued by the first,
+    /// validated through both, revoked through the second.
+    async fn scale_out(
+        &self,
+        backend: &str,
+        shared: &Shared,
+        first: &Server,
+        client: &Client,
+    ) -> Row {
+        eprintln!("[{backend}] scale-out");
+        let second = Server::start(&self.server, shared, self.bcrypt_cost);
+        let issued = register(
+            client,
+            first,
+            &format!("scale{}", uuid::Uuid::new_v4().simple()),
+        )
+        .await;
+        let token = text(&issued, "accessToken");
+        let targets = vec![
+            (
+                client.clone(),
+                first.url("/api/auth/validate"),
+                token.clone(),
+            ),
+            (
+                client.clone(),
+                second.url("/api/auth/validate"),
+                token.clone(),
+            ),
+        ];
+        let stats = bearer_load(self.budget(), 32, targets).await;
+        let rss = first.take_peak_rss_mb().max(second.take_peak_rss_mb());
+        let revoked = client
+            .post(second.url("/api/auth/revoke"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .map(|r| r.status() == 200);
+        let rejected = client
+            .get(first.url("/api/auth/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .map(|r| r.status() == 401);
+        let note = match (revoked, rejected) {
+            (Ok(true), Ok(true)) => "revoked via B, rejected by A at once".to_string(),
+            _ => "REVOCATION NOT SHARED".to_string(),
+        };
+        row(backend, "scale-out: validate x2", &stats, rss, note)
+    }
+}
+
+/// Seconds one bcrypt hash takes here at `cost` (the best of three).
+pub fn bcrypt_hash_secs(cost: u32) -> f64 {
+    (0..3)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            let _ = bcrypt::hash("a benchmark password", cost);
+            started.elapsed().as_secs_f64()
+        })
+        .fold(f64::MAX, f64::min)
+}
+
+/// The release WASM bundle, raw and after brotli.
+pub fn wasm_size() -> Option<(usize, usize)> {
+    let dir = std::fs::read_dir("target/site/pkg").ok()?;
+    let path = dir
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "wasm"))?;
+    let raw = std::fs::read(path).ok()?;
+    let mut compressed = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut raw.as_slice(), &mut compressed, &params).ok()?;
+    Some((raw.len(), compressed.len()))
+}
