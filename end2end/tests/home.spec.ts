@@ -44,3 +44,13 @@ test("the API answers unknown paths in the JSON envelope", async ({ request }) =
   const body = await response.json();
   expect(body.isSuccess).toBe(false);
 });
+
+test("the pages follow the system's dark mode", async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: "dark" });
+  const page = await context.newPage();
+  await page.goto("/login");
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(background).toBe("rgb(15, 18, 22)");
+  await page.screenshot({ path: "test-results/dark-login.png", fullPage: true });
+  await context.close();
+});
