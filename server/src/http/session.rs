@@ -142,9 +142,13 @@ pub fn layer(state: &AppState) -> SessionManagerLayer<SessionRecords> {
 }
 
 /// After login or register: a new session id (no fixation) for this family.
-/// The session is a convenience for rendering; failing to store it does not
-/// fail the sign-in.
+/// After a refresh: keeps an existing browser session alive, and starts none
+/// for API clients that never sent the cookie. The session is a convenience
+/// for rendering; failing to store it does not fail the sign-in.
 pub async fn remember(session: &Session, signed_in: &SignedIn, new_login: bool) {
+    if !new_login && session.id().is_none() {
+        return;
+    }
     let data = BrowserSession {
         user_id: signed_in.response.user.id,
         family_id: signed_in.family_id.clone(),

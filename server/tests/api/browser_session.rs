@@ -77,3 +77,25 @@ async fn the_session_cookie_is_secure_in_production() {
         .to_string();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
+
+#[tokio::test]
+async fn a_refresh_without_the_cookie_starts_no_session() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let data = app.register("apiclient").await;
+    let before = app
+        .count("SELECT COUNT(*) FROM browser_sessions WHERE id <> $1", "")
+        .await;
+    let response = app
+        .post_json(
+            "/api/auth/refresh",
+            &json!({"refreshToken": data["refreshToken"]}),
+        )
+        .await;
+    assert!(response.headers().get("set-cookie").is_none());
+    assert_eq!(envelope(response).await.0, StatusCode::OK);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM browser_sessions WHERE id <> $1", "")
+            .await,
+        before
+    );
+}
