@@ -13,6 +13,11 @@ impl RevocationList {
         RevocationList { store }
     }
 
+    /// True when the list is a database table (and can be joined into a query).
+    pub fn in_database(&self) -> bool {
+        matches!(self.store, SharedStore::Database(_))
+    }
+
     pub async fn revoke(&self, jti: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
         match &self.store {
             SharedStore::Database(db) => {

@@ -132,31 +132,37 @@ pub async fn set_active(db: &Db, id: i64, active: bool, now: i64) -> Result<bool
         .map(|r| r.rows_affected() == 1)
 }
 
-/// A user row with whether the given session (refresh family) is still on.
+/// A user row with whether the given session (refresh family) is still on
+/// and whether the given jti is on the database's revocation list.
 #[derive(sqlx::FromRow)]
 pub struct TokenUserRow {
     #[sqlx(flatten)]
     pub user: UserRow,
     pub session_active: i64,
+    pub revoked: i64,
 }
 
-/// The user of an access token and the state of its session, in one query.
+/// Everything validation needs from the database, in one query. `jti` is
+/// `None` when the revocation list lives elsewhere (Redis).
 pub async fn find_for_token(
     db: &Db,
     id: i64,
     family_id: &str,
+    jti: Option<&str>,
     now: i64,
 ) -> Result<Option<TokenUserRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         user_columns!(),
         ", (SELECT COUNT(*) FROM refresh_families f WHERE f.id = $2 AND f.user_id = users.id \
-           AND f.revoked_at IS NULL AND f.expires_at > $3) AS session_active \
+           AND f.revoked_at IS NULL AND f.expires_at > $3) AS session_active, \
+         (SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = $4) AS revoked \
          FROM users WHERE id = $1"
     ))
     .bind(id)
     .bind(family_id)
     .bind(now)
+    .bind(jti)
     .fetch_optional(&db.pool)
     .await
 }
