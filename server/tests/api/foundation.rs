@@ -83,19 +83,7 @@ async fn the_sqlite_database_is_created_in_wal_mode_and_migrated() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    for table in [
-        "audit_events",
-        "login_failures",
-        "refresh_families",
-        "refresh_tokens",
-        "revoked_tokens",
-        "users",
-    ] {
-        assert!(
-            tables.iter().any(|t| t == table),
-            "{table} missing from {tables:?}"
-        );
-    }
+    assert_has_every_table(&tables);
 }
 
 #[tokio::test]
@@ -110,8 +98,14 @@ async fn the_postgres_database_is_migrated() {
             .fetch_all(&mut conn)
             .await
             .unwrap();
+    assert_has_every_table(&tables);
+}
+
+/// The tables the migrations of both backends create.
+fn assert_has_every_table(tables: &[String]) {
     for table in [
         "audit_events",
+        "browser_sessions",
         "login_failures",
         "refresh_families",
         "refresh_tokens",
