@@ -18,7 +18,7 @@ async fn unknown_users_take_as_long_as_wrong_passwords() {
     let app = spawn_app_with(
         Backend::Sqlite,
         &[
-            ("BCRYPT_COST", "9"),
+            ("BCRYPT_COST", "10"),
             ("LOCKOUT_THRESHOLD", "1000"),
             ("LOCKOUT_IP_THRESHOLD", "1000"),
         ],
@@ -42,9 +42,11 @@ async fn unknown_users_take_as_long_as_wrong_passwords() {
         wrong.push(started.elapsed());
     }
     let (unknown, wrong) = (median(unknown), median(wrong));
+    // Without the dummy hash an unknown user answers in about a millisecond
+    // (a ratio near 0.03); the window leaves room for a busy machine.
     let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
     assert!(
-        (0.75..1.33).contains(&ratio),
+        (0.6..1.67).contains(&ratio),
         "median unknown user {unknown:?} vs wrong password {wrong:?}"
     );
     assert!(
