@@ -37,7 +37,7 @@ on_every_backend! {
         let page = tab.get(app.url("/profile")).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.unwrap();
-        assert!(html.contains(r#"<dd id="profile-username">rendered</dd>"#), "{html}");
+        assert!(html.contains(r#"<dd id="profile-username">rendered"#), "{html}");
 
         // Logout ends the session: the next page load is signed out.
         let token = body["data"]["accessToken"].as_str().unwrap();
