@@ -98,17 +98,27 @@ fn with_middleware<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Route
 }
 
 /// Hashed assets never change, so browsers may keep them for a year; the
-/// names change with the content. Everything else is revalidated.
+/// names change with the content. API answers carry tokens and personal
+/// data, so nothing may store them (RFC 6749 §5.1). Pages are revalidated.
 async fn cache_headers(req: Request, next: Next) -> Response {
-    let immutable = req.uri().path().starts_with("/pkg/");
+    let path = req.uri().path();
+    let policy = if path.starts_with("/pkg/") {
+        "public, max-age=31536000, immutable"
+    } else if path.starts_with("/api/") {
+        "no-store"
+    } else {
+        "no-cache"
+    };
     let mut response = next.run(req).await;
     if !response.headers().contains_key(header::CACHE_CONTROL) {
-        let value = if immutable && response.status().is_success() {
-            HeaderValue::from_static("public, max-age=31536000, immutable")
+        let policy = if response.status().is_success() {
+            policy
         } else {
-            HeaderValue::from_static("no-cache")
+            "no-store"
         };
-        response.headers_mut().insert(header::CACHE_CONTROL, value);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
 }

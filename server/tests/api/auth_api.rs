@@ -12,7 +12,9 @@ on_every_backend! {
         body["role"] = json!("Admin");
         body["id"] = json!(999);
         body["isActive"] = json!(false);
-        let (status, body) = envelope(app.post_json("/api/auth/register", &body).await).await;
+        let response = app.post_json("/api/auth/register", &body).await;
+        assert_eq!(response.headers()["cache-control"], "no-store", "tokens are never cached");
+        let (status, body) = envelope(response).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let data = &body["data"];
         assert_eq!(data["tokenType"], "Bearer");
