@@ -2,6 +2,40 @@
 
 use leptos::prelude::*;
 
+/// The input of a field: bound to `value`, marked invalid and described by
+/// its error line while `error` holds a message.
+fn bound_input(
+    id: &'static str,
+    input_type: impl Fn() -> &'static str + Send + Sync + 'static,
+    autocomplete: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+    on_blur: Option<Callback<()>>,
+) -> impl IntoView {
+    view! {
+        <input
+            id=id
+            name=id
+            type=input_type
+            autocomplete=autocomplete
+            prop:value=move || value.get()
+            on:input=move |ev| value.set(event_target_value(&ev))
+            on:blur=move |_| {
+                if let Some(cb) = on_blur {
+                    cb.run(())
+                }
+            }
+            aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+            aria-describedby=format!("{id}-error")
+        />
+    }
+}
+
+/// The line under a field where its rule or error shows.
+fn error_line(id: &'static str, error: Signal<Option<String>>) -> impl IntoView {
+    view! { <p class="field-error" id=format!("{id}-error")>{move || error.get()}</p> }
+}
+
 /// A labelled input. `error` is shown under it and marks it invalid.
 #[component]
 pub fn TextField(
@@ -15,26 +49,11 @@ pub fn TextField(
     #[prop(optional)]
     on_blur: Option<Callback<()>>,
 ) -> impl IntoView {
-    let error_id = format!("{id}-error");
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            <input
-                id=id
-                name=id
-                type=input_type
-                autocomplete=autocomplete
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-                on:blur=move |_| {
-                    if let Some(cb) = on_blur {
-                        cb.run(())
-                    }
-                }
-                aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
-                aria-describedby=error_id.clone()
-            />
-            <p class="field-error" id=error_id>{move || error.get()}</p>
+            {bound_input(id, move || input_type, autocomplete, value, error, on_blur)}
+            {error_line(id, error)}
         </div>
     }
 }
@@ -50,26 +69,12 @@ pub fn PasswordField(
     #[prop(optional)] on_blur: Option<Callback<()>>,
 ) -> impl IntoView {
     let visible = RwSignal::new(false);
-    let error_id = format!("{id}-error");
+    let input_type = move || if visible.get() { "text" } else { "password" };
     view! {
         <div class="field">
             <label for=id>{label}</label>
             <div class="password">
-                <input
-                    id=id
-                    name=id
-                    type=move || if visible.get() { "text" } else { "password" }
-                    autocomplete=autocomplete
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
-                    on:blur=move |_| {
-                        if let Some(cb) = on_blur {
-                            cb.run(())
-                        }
-                    }
-                    aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
-                    aria-describedby=error_id.clone()
-                />
+                {bound_input(id, input_type, autocomplete, value, error, on_blur)}
                 <button
                     type="button"
                     class="toggle"
@@ -80,7 +85,7 @@ pub fn PasswordField(
                     {move || if visible.get() { "Hide" } else { "Show" }}
                 </button>
             </div>
-            <p class="field-error" id=error_id>{move || error.get()}</p>
+            {error_line(id, error)}
         </div>
     }
 }
