@@ -148,7 +148,7 @@ fn a_dot_env_file_is_read_and_the_environment_wins() {
 async fn sigterm_lets_in_flight_requests_finish() {
     let dir = tempfile::tempdir().unwrap();
     // A real bcrypt cost, so that a login is in flight for a while.
-    let (mut child, port) = start(&dir, &[("BCRYPT_COST", "12")]);
+    let (mut child, port) = start(&dir, &[("BCRYPT_COST", "13")]);
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let body = serde_json::json!({"username": "slow", "email": "slow@example.com", "password": "secret-pw",
@@ -172,7 +172,8 @@ async fn sigterm_lets_in_flight_requests_finish() {
                 .await
         }
     });
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    // The login takes a cost-13 hash (about half a second): it is in flight by now.
+    tokio::time::sleep(Duration::from_millis(200)).await;
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
