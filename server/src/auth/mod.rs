@@ -202,7 +202,11 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         let me = &self.0;
-        let key = login_key(&req.username);
+        // No account has a longer name or email; a longer one is only counted
+        // and logged by its first characters, so it cannot bloat the tables.
+        let full_key = login_key(&req.username);
+        let could_exist = full_key.chars().count() <= app::rules::EMAIL_MAX;
+        let key: String = full_key.chars().take(app::rules::EMAIL_MAX).collect();
         let ip = client.ip.as_deref();
         if let Some(retry_after_secs) = me.lockout.retry_after(&key, ip, me.clock.now()).await? {
             let event = AuditEvent {
@@ -214,7 +218,10 @@ impl AuthService {
             me.audit.record(event, client, me.clock.now()).await;
             return Err(AuthError::LockedOut { retry_after_secs });
         }
-        let row = users::find_by_login(&me.db, &key).await?;
+        let row = match could_exist {
+            true => users::find_by_login(&me.db, &key).await?,
+            false => None,
+        };
         let verified = me
             .passwords
             .verify(

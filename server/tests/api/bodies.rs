@@ -66,6 +66,21 @@ on_every_backend! {
         assert_eq!(envelope(response).await.0, StatusCode::UNAUTHORIZED);
     }
 
+    async fn an_oversized_login_name_is_refused_and_stored_only_in_part(app) {
+        let long = "a".repeat(60_000);
+        assert_eq!(app.login(&long, "whatever").await.0, StatusCode::UNAUTHORIZED);
+        let longest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(LENGTH(subject)), 0) FROM login_failures")
+            .fetch_one(&app.state().db.pool)
+            .await
+            .unwrap();
+        assert!(longest <= 260, "{longest}");
+        let logged: i64 = sqlx::query_scalar("SELECT MAX(LENGTH(username)) FROM audit_events")
+            .fetch_one(&app.state().db.pool)
+            .await
+            .unwrap();
+        assert_eq!(logged, 254);
+    }
+
     async fn hostile_strings_are_stored_and_returned_verbatim(app) {
         let mut body = registration("o.brien-1");
         body["fullName"] = json!("Robert'); DROP TABLE users;-- \u{202e} <script>");
