@@ -143,10 +143,6 @@ impl AuthService {
         &self.0.clock
     }
 
-    pub fn password_queue_depth(&self) -> usize {
-        self.0.passwords.queue_depth()
-    }
-
     pub fn refresh_tokens(&self) -> &RefreshTokens {
         &self.0.refresh
     }
@@ -465,11 +461,6 @@ impl AuthService {
         Ok(users::find_by_id(&self.0.db, id)
             .await?
             .map(|row| row.to_api()))
-    }
-
-    /// Deactivates or reactivates a user; a deactivated user's tokens stop working at once.
-    pub async fn set_active(&self, user_id: i64, active: bool) -> Result<bool, AuthError> {
-        Ok(users::set_active(&self.0.db, user_id, active, self.0.clock.now()).await?)
     }
 
     /// Deletes expired refresh families, revocations and lockout counters.

@@ -5,10 +5,7 @@
 //! characters may be 400 bytes, so every password is first reduced with
 //! SHA-256 (base64, 44 bytes) and bcrypt hashes that: every character counts.
 
-use std::sync::{
-    atomic::{AtomicUsize, Ordering},
-    Arc,
-};
+use std::sync::Arc;
 
 use app::rules::Password;
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -30,7 +27,6 @@ pub enum HashError {
 pub struct PasswordHasher {
     cost: u32,
     permits: Arc<Semaphore>,
-    waiting: Arc<AtomicUsize>,
     /// Verified for unknown users, so they cost the same time as a wrong password.
     dummy_hash: Arc<str>,
 }
@@ -57,24 +53,19 @@ impl PasswordHasher {
         Ok(PasswordHasher {
             cost,
             permits: Arc::new(Semaphore::new(parallel)),
-            waiting: Arc::default(),
             dummy_hash: dummy_hash.into(),
         })
-    }
-
-    /// How many hashes wait for a permit right now.
-    pub fn queue_depth(&self) -> usize {
-        self.waiting.load(Ordering::Relaxed)
     }
 
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        self.waiting.fetch_add(1, Ordering::Relaxed);
-        let permit = self.permits.acquire().await;
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
-        let _permit = permit.map_err(|_| HashError::Closed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Closed)?;
         let span = Span::current();
         Ok(tokio::task::spawn_blocking(move || span.in_scope(job)).await?)
     }

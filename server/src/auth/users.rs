@@ -122,16 +122,6 @@ pub async fn set_password_hash(
         .map(|_| ())
 }
 
-pub async fn set_active(db: &Db, id: i64, active: bool, now: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query("UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3")
-        .bind(active)
-        .bind(now)
-        .bind(id)
-        .execute(&db.pool)
-        .await
-        .map(|r| r.rows_affected() == 1)
-}
-
 /// A user row with whether the given session (refresh family) is still on
 /// and whether the given jti is on the database's revocation list.
 #[derive(sqlx::FromRow)]

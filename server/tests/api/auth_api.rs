@@ -101,7 +101,7 @@ on_every_backend! {
         let data = app.register("erin").await;
         let user_id = data["user"]["id"].as_i64().unwrap();
         app.register("frank").await;
-        app.state().auth.set_active(user_id, false).await.unwrap();
+        app.deactivate(user_id).await;
         let unknown = app.login("nobody", PASSWORD).await;
         let wrong = app.login("frank", "wrong password").await;
         let inactive = app.login("erin", PASSWORD).await;
@@ -169,7 +169,7 @@ on_every_backend! {
         let token = data["accessToken"].as_str().unwrap();
         let refresh = data["refreshToken"].as_str().unwrap();
         assert_eq!(app.me(token).await.0, StatusCode::OK);
-        app.state().auth.set_active(data["user"]["id"].as_i64().unwrap(), false).await.unwrap();
+        app.deactivate(data["user"]["id"].as_i64().unwrap()).await;
         let response = app.get_auth("/api/auth/me", token).await;
         assert_eq!(challenge(&response), r#"Bearer error="invalid_token""#);
         assert_eq!(envelope(response).await.0, StatusCode::UNAUTHORIZED);

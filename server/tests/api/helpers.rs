@@ -335,6 +335,16 @@ impl TestApp {
         envelope(request.send().await.expect("request sent")).await
     }
 
+    /// Turns a user's active flag off directly in the database (what an
+    /// operator's script might do), without the admin API's side effects.
+    pub async fn deactivate(&self, user_id: i64) {
+        sqlx::query("UPDATE users SET is_active = FALSE WHERE id = $1")
+            .bind(user_id)
+            .execute(&self.state().db.pool)
+            .await
+            .expect("deactivate");
+    }
+
     /// Runs a query on the app's own pool and returns one i64.
     pub async fn count(&self, sql: &'static str, bind: &str) -> i64 {
         sqlx::query_scalar(sql)
