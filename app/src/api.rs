@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The body of every JSON response, success or failure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope<T> {
     pub is_success: bool,
@@ -39,6 +40,7 @@ impl Envelope<()> {
 
 /// A user's role. Serialized as `"User"` / `"Admin"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Role {
     #[default]
     User,
@@ -64,7 +66,9 @@ impl Role {
 
 /// A user as the API shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"id": 4, "username": "testuser", "email": "test@example.com", "fullName": "Test User", "role": "User", "isActive": true})))]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -76,7 +80,9 @@ pub struct User {
 
 /// The `data` of register, login and refresh.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"accessToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0In0.c2lnbmF0dXJl", "refreshToken": "q8Vb2m0lKXr4Yh1nE3cZ9tWf6uJpD5sA7oIgL0kQyRw=", "tokenType": "Bearer", "expiresIn": 1755243075, "user": {"id": 4, "username": "testuser", "email": "test@example.com", "fullName": "Test User", "role": "User", "isActive": true}})))]
 pub struct AuthResponse {
     pub access_token: String,
     pub refresh_token: String,
@@ -94,7 +100,9 @@ pub trait RequestBody {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"username": "testuser", "email": "test@example.com", "password": "correct horse battery", "confirmPassword": "correct horse battery", "fullName": "Test User"})))]
 pub struct RegisterRequest {
     pub username: String,
     pub email: String,
@@ -114,7 +122,9 @@ impl RequestBody for RegisterRequest {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"username": "testuser", "password": "correct horse battery"})))]
 pub struct LoginRequest {
     /// A username or an email address.
     pub username: String,
@@ -126,7 +136,9 @@ impl RequestBody for LoginRequest {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"refreshToken": "q8Vb2m0lKXr4Yh1nE3cZ9tWf6uJpD5sA7oIgL0kQyRw="})))]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
@@ -137,7 +149,9 @@ impl RequestBody for RefreshRequest {
 
 /// The body of revoke: the refresh token is optional.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"refreshToken": "q8Vb2m0lKXr4Yh1nE3cZ9tWf6uJpD5sA7oIgL0kQyRw="})))]
 pub struct RevokeRequest {
     #[serde(default)]
     pub refresh_token: Option<String>,
@@ -149,7 +163,9 @@ impl RequestBody for RevokeRequest {
 
 /// The `data` of `GET /api/auth/validate`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"valid": true, "userId": "4", "username": "testuser", "message": "Token is valid."})))]
 pub struct ValidateResponse {
     pub valid: bool,
     /// The user id as a string, as existing clients expect.
@@ -160,7 +176,9 @@ pub struct ValidateResponse {
 
 /// The `data` of `GET /api/auth/protected`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"message": "Hello, Test User! You have reached a protected resource.", "username": "testuser", "role": "User", "serverTime": "2026-11-23T10:00:00Z"})))]
 pub struct ProtectedResponse {
     pub message: String,
     pub username: String,
@@ -171,7 +189,9 @@ pub struct ProtectedResponse {
 
 /// The `data` of `GET /api/health`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"status": "ok", "version": "0.1.0"})))]
 pub struct Health {
     pub status: String,
     pub version: String,
@@ -179,7 +199,9 @@ pub struct Health {
 
 /// The `data` of `GET /api/ready`: one entry per dependency.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"database": "ok", "redis": "not configured"})))]
 pub struct Readiness {
     pub database: String,
     pub redis: String,
@@ -187,6 +209,7 @@ pub struct Readiness {
 
 /// One page of a list, with the total across all pages.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -200,6 +223,7 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 
 /// A user as an admin sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AdminUser {
     #[serde(flatten)]
@@ -209,7 +233,9 @@ pub struct AdminUser {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"role": "Admin"})))]
 pub struct RoleChange {
     pub role: String,
 }
@@ -219,7 +245,9 @@ impl RequestBody for RoleChange {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"isActive": false})))]
 pub struct ActiveChange {
     pub is_active: bool,
 }
@@ -230,14 +258,18 @@ impl RequestBody for ActiveChange {
 
 /// The `data` of revoking a user's sessions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"revoked": 2})))]
 pub struct SessionsRevoked {
     pub revoked: u64,
 }
 
 /// One login session (a refresh-token family) of the caller.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"id": "3f1c9a4e-1d2b-4c5d-8e7f-0a1b2c3d4e5f", "createdAt": "2026-11-23T09:00:00Z", "lastUsedAt": "2026-11-23T09:30:00Z", "ip": "203.0.113.7", "userAgent": "Mozilla/5.0", "current": true})))]
 pub struct SessionInfo {
     pub id: String,
     pub created_at: String,
@@ -250,7 +282,9 @@ pub struct SessionInfo {
 
 /// An entry of the audit log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"id": 17, "occurredAt": "2026-11-23T09:30:00Z", "kind": "login_failed", "userId": 4, "username": "testuser", "ip": "203.0.113.7", "userAgent": "curl/8.5.0", "detail": "wrong password"})))]
 pub struct AuditEntry {
     pub id: i64,
     pub occurred_at: String,
@@ -263,7 +297,9 @@ pub struct AuditEntry {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", schema(example = json!({"currentPassword": "correct horse battery", "newPassword": "staple in the drawer", "confirmPassword": "staple in the drawer"})))]
 pub struct PasswordChangeRequest {
     pub current_password: String,
     pub new_password: String,

@@ -11,12 +11,14 @@ use clap::{Parser, Subcommand};
 use crate::{
     auth::{
         audit::{AuditEvent, AuditKind, AuditLog, ClientInfo},
+        common_passwords,
         passwords::PasswordHasher,
         users::{self, login_key},
         Clock,
     },
     config::Config,
     db::Db,
+    metrics::Metrics,
 };
 
 /// The auth server. Without a command, it serves HTTP.
@@ -91,9 +93,12 @@ pub async fn run(command: AdminCommand, config: Config) -> Result<String, CliErr
                 confirm_password: password.clone(),
                 password,
             };
-            let account = validate_registration(&request)
-                .map_err(|errors| CliError::Invalid(errors.join(" ")))?;
-            let hasher = PasswordHasher::new(config.bcrypt_cost).map_err(failed)?;
+            let account =
+                common_passwords::check(&request.password, validate_registration(&request))
+                    .map_err(|errors| CliError::Invalid(errors.join(" ")))?;
+            let hasher =
+                PasswordHasher::new(config.bcrypt_cost, Metrics::new().bcrypt_queue_depth())
+                    .map_err(failed)?;
             let hash = hasher.hash(&account.password).await.map_err(failed)?;
             let now = Clock::system().now();
             let id = match users::insert_with_role(&db, &account, &hash, Role::Admin, now).await {
@@ -111,7 +116,7 @@ pub async fn run(command: AdminCommand, config: Config) -> Result<String, CliErr
                 username: Some(account.username.as_str()),
                 detail: Some("admin created on the command line"),
             };
-            AuditLog::new(db)
+            AuditLog::new(db, Metrics::new())
                 .record(event, &ClientInfo::default(), now)
                 .await;
             Ok(format!(

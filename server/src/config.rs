@@ -79,6 +79,30 @@ pub struct Config {
     pub lockout_ip_threshold: u32,
     pub trusted_proxies: Vec<IpNet>,
     pub log_format: LogFormat,
+    /// Serve HTTPS with this certificate chain and key (`TLS_CERT`, `TLS_KEY`).
+    pub tls: Option<TlsFiles>,
+    /// Browser origins allowed to call the API from other sites (`CORS_ORIGINS`).
+    pub cors_origins: Vec<String>,
+    /// The longest a request may take, body included (`REQUEST_TIMEOUT`).
+    pub request_timeout: Duration,
+    /// Requests per second and burst per client IP on the auth endpoints
+    /// that take a password or a refresh token; `None` turns the limit off.
+    pub auth_rate_limit: Option<RateLimit>,
+    /// `GET /metrics` is served only with this bearer secret (`METRICS_TOKEN`).
+    pub metrics_token: Option<Secret>,
+}
+
+/// PEM files of the certificate chain and its private key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
 }
 
 impl Config {
@@ -216,6 +240,58 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
 
+        let tls_cert = get("TLS_CERT")
+            .map(|path| existing_file("TLS_CERT", path))
+            .transpose()?;
+        let tls_key = get("TLS_KEY")
+            .map(|path| existing_file("TLS_KEY", path))
+            .transpose()?;
+        let tls = match (tls_cert, tls_key) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (Some(_), None) => return Err(bad("TLS_KEY", "must be set with TLS_CERT")),
+            (None, Some(_)) => return Err(bad("TLS_CERT", "must be set with TLS_KEY")),
+        };
+        let cors_origins = match get("CORS_ORIGINS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|origin| {
+                    let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
+                        && !origin.ends_with('/')
+                        && origin.parse::<axum::http::HeaderValue>().is_ok();
+                    if valid {
+                        Ok(origin.to_string())
+                    } else {
+                        Err(bad(
+                            "CORS_ORIGINS",
+                            format!("`{origin}` is not an origin like https://app.example.com"),
+                        ))
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let auth_rate_per_second: u32 = parse(
+            get,
+            "AUTH_RATE_PER_SECOND",
+            "10",
+            "a whole number of requests (0 turns the limit off)",
+        )?;
+        let auth_rate_limit = match auth_rate_per_second {
+            0 => None,
+            per_second => Some(RateLimit {
+                per_second,
+                burst: positive(get, "AUTH_RATE_BURST", "30")?,
+            }),
+        };
+        let metrics_token = match get("METRICS_TOKEN") {
+            None => None,
+            Some(t) if t.len() >= 16 => Some(Secret::from(t.as_bytes().to_vec())),
+            Some(_) => return Err(bad("METRICS_TOKEN", "must be at least 16 characters long")),
+        };
+
         Ok(Config {
             app_env,
             site_addr,
@@ -248,6 +324,11 @@ impl Config {
             lockout_ip_threshold: positive(get, "LOCKOUT_IP_THRESHOLD", "50")?,
             trusted_proxies,
             log_format,
+            tls,
+            cors_origins,
+            request_timeout: seconds(get, "REQUEST_TIMEOUT", "30", 1)?,
+            auth_rate_limit,
+            metrics_token,
         })
     }
 
@@ -265,6 +346,18 @@ fn parse<'a, T: std::str::FromStr>(
     let raw = get(name).unwrap_or(default);
     raw.parse()
         .map_err(|_| bad(name, format!("`{raw}` is not {expected}")))
+}
+
+fn existing_file(name: &'static str, path: &str) -> Result<PathBuf, ConfigError> {
+    let path = PathBuf::from(path);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(bad(
+            name,
+            format!("{} is not a readable file", path.display()),
+        ))
+    }
 }
 
 fn positive<'a>(
@@ -325,6 +418,16 @@ mod tests {
         assert_eq!(c.jwt_issuer, "PersonalManagerAPI");
         assert_eq!(c.jwt_audience, "PersonalManagerClient");
         assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.tls, None);
+        assert!(c.cors_origins.is_empty());
+        assert!(c.metrics_token.is_none());
+        assert_eq!(
+            c.auth_rate_limit,
+            Some(RateLimit {
+                per_second: 10,
+                burst: 30
+            })
+        );
     }
 
     #[test]
@@ -342,6 +445,12 @@ mod tests {
             ("APP_ENV", "staging"),
             ("LEPTOS_SITE_ADDR", "nowhere"),
             ("TRUSTED_PROXIES", "10.0.0.0/8,not-an-ip"),
+            ("TLS_CERT", "/nonexistent/cert.pem"),
+            ("CORS_ORIGINS", "https://ok.example,*"),
+            ("CORS_ORIGINS", "https://trailing.example/"),
+            ("REQUEST_TIMEOUT", "0"),
+            ("AUTH_RATE_PER_SECOND", "-1"),
+            ("METRICS_TOKEN", "short"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name, "{value}: {err}");
@@ -365,5 +474,21 @@ mod tests {
         let c =
             Config::from_vars(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1")])).unwrap();
         assert_eq!(c.trusted_proxies.len(), 3);
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        std::fs::write(&cert, "x").unwrap();
+        let cert = cert.display().to_string();
+        let mut vars = HashMap::from([
+            ("DATA_DIR".to_string(), dir.path().display().to_string()),
+            ("TLS_CERT".to_string(), cert.clone()),
+        ]);
+        assert_eq!(Config::from_vars(&vars).unwrap_err().variable, "TLS_KEY");
+        vars.insert("TLS_KEY".into(), cert.clone());
+        let tls = Config::from_vars(&vars).unwrap().tls.unwrap();
+        assert_eq!(tls.cert.display().to_string(), cert);
     }
 }

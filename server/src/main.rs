@@ -35,6 +35,7 @@ async fn main() -> ExitCode {
         eprintln!("configuration error: {e}");
         return ExitCode::from(2);
     }
+    let stop = shutdown::signal();
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
@@ -42,7 +43,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match app.run_until_stopped(shutdown::signal()).await {
+    match app.run_until_stopped(stop).await {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

@@ -1,6 +1,9 @@
 //! Building the application from a [`Config`]; `main` and the tests share it.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum_server::{tls_rustls::RustlsConfig, Handle};
+use hyper_util::{rt::TokioExecutor, server::conn::auto::Builder as HttpBuilder};
 
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
@@ -9,7 +12,8 @@ use crate::{
     auth::{AuthError, AuthService, Clock},
     config::Config,
     db::Db,
-    http,
+    http::{self, limits::AuthRateLimiter},
+    metrics::Metrics,
     redis_store::RedisStore,
     state::AppState,
 };
@@ -27,11 +31,14 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("TLS_CERT/TLS_KEY: {0}")]
+    Tls(std::io::Error),
 }
 
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
+    tls: Option<RustlsConfig>,
     router: axum::Router,
     pub state: AppState,
 }
@@ -55,18 +62,31 @@ impl Application {
                 addr: config.site_addr,
                 source,
             })?;
-        let auth = AuthService::new(&config, db.clone(), redis.clone(), clock)?;
-        spawn_cleanup(auth.clone());
+        let tls = match &config.tls {
+            Some(files) => Some(
+                RustlsConfig::from_pem_file(&files.cert, &files.key)
+                    .await
+                    .map_err(StartupError::Tls)?,
+            ),
+            None => None,
+        };
+        let metrics = Metrics::new();
+        let auth = AuthService::new(&config, db.clone(), redis.clone(), clock, metrics.clone())?;
+        let auth_rate_limiter = config.auth_rate_limit.map(AuthRateLimiter::new);
+        spawn_cleanup(auth.clone(), auth_rate_limiter.clone());
         let state = AppState {
             leptos_options: leptos_options(&config),
             config: Arc::new(config),
             db,
             redis,
             auth,
+            metrics,
+            auth_rate_limiter,
         };
         let router = http::router(state.clone());
         Ok(Application {
             listener,
+            tls,
             router,
             state,
         })
@@ -78,28 +98,64 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    /// Serves (HTTPS when TLS files are configured) until `shutdown`
+    /// resolves, then lets in-flight requests finish within the request timeout.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        tracing::info!(addr = %self.local_addr(), backend = ?self.state.db.backend, redis = self.state.redis.is_some(), "listening");
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        let config = &self.state.config;
+        tracing::info!(
+            addr = %self.local_addr(),
+            tls = self.tls.is_some(),
+            backend = ?self.state.db.backend,
+            redis = self.state.redis.is_some(),
+            "listening"
+        );
+        let grace = config.request_timeout;
+        let handle = Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stopper.graceful_shutdown(Some(grace));
+        });
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let listener = self.listener.into_std()?;
+        match self.tls {
+            Some(tls) => {
+                let mut server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle);
+                limit_slow_clients(server.http_builder(), grace);
+                server.serve(service).await
+            }
+            None => {
+                let mut server = axum_server::from_tcp(listener)?.handle(handle);
+                limit_slow_clients(server.http_builder(), grace);
+                server.serve(service).await
+            }
+        }
     }
 }
 
-/// Deletes expired refresh families, revocations and lockout counters every ten minutes.
-fn spawn_cleanup(auth: AuthService) {
+/// A client that trickles its headers in holds a connection without ever
+/// reaching the request timeout, which starts once the headers are read.
+fn limit_slow_clients(builder: &mut HttpBuilder<TokioExecutor>, timeout: Duration) {
+    builder
+        .http1()
+        .header_read_timeout(Some(timeout.min(Duration::from_secs(10))));
+}
+
+/// Deletes expired refresh families, revocations and lockout counters, and
+/// forgets idle rate-limited clients, every ten minutes.
+fn spawn_cleanup(auth: AuthService, rate_limiter: Option<AuthRateLimiter>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
+            if let Some(limiter) = &rate_limiter {
+                limiter.forget_idle_clients();
+            }
             match auth.cleanup().await {
                 Ok(removed) => tracing::debug!(removed, "expired auth state removed"),
                 Err(e) => tracing::warn!(error = %e, "cleanup of expired auth state failed"),

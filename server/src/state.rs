@@ -5,7 +5,10 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::{auth::AuthService, config::Config, db::Db, redis_store::RedisStore};
+use crate::{
+    auth::AuthService, config::Config, db::Db, http::limits::AuthRateLimiter, metrics::Metrics,
+    redis_store::RedisStore,
+};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -15,4 +18,7 @@ pub struct AppState {
     /// Present in scale-out mode (`REDIS_URL`).
     pub redis: Option<RedisStore>,
     pub auth: AuthService,
+    pub metrics: Metrics,
+    /// Off when `AUTH_RATE_PER_SECOND=0`.
+    pub auth_rate_limiter: Option<AuthRateLimiter>,
 }

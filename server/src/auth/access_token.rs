@@ -127,3 +127,72 @@ impl AccessTokens {
         Ok(claims)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use app::api::Role;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn tokens() -> AccessTokens {
+        let dir = tempfile::tempdir().unwrap();
+        let vars = HashMap::from([
+            ("DATA_DIR".to_string(), dir.path().display().to_string()),
+            ("JWT_SECRET".to_string(), "k".repeat(32)),
+        ]);
+        AccessTokens::new(&Config::from_vars(&vars).unwrap())
+    }
+
+    fn user(name: String) -> User {
+        User {
+            id: 7,
+            username: name.clone(),
+            email: format!("{name}@example.com"),
+            full_name: name,
+            role: Role::User,
+            is_active: true,
+        }
+    }
+
+    proptest! {
+        /// Whatever a client sends as a token, verification answers, and
+        /// only with a rejection.
+        #[test]
+        fn arbitrary_text_never_verifies(token in any::<String>()) {
+            prop_assert!(tokens().verify(&token, NOW).is_err());
+        }
+
+        /// Three dot-separated parts of base64url, the shape of a JWT.
+        #[test]
+        fn arbitrary_jwt_shapes_never_verify(
+            token in "[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,200}\\.[A-Za-z0-9_-]{0,90}"
+        ) {
+            prop_assert!(tokens().verify(&token, NOW).is_err());
+        }
+
+        /// The signature covers every character: changing any one of a
+        /// valid token's characters makes it invalid.
+        #[test]
+        fn changing_any_character_of_a_token_invalidates_it(
+            name in "\\PC{1,40}",
+            position in any::<prop::sample::Index>(),
+            replacement in "[A-Za-z0-9_.-]",
+        ) {
+            let tokens = tokens();
+            let (token, _) = tokens.issue(&user(name.clone()), "sid", NOW).unwrap();
+            let claims = tokens.verify(&token, NOW).unwrap();
+            prop_assert_eq!(&claims.username, &name);
+            let at = position.index(token.len());
+            let mut tampered = token.clone().into_bytes();
+            prop_assume!(tampered[at] != replacement.as_bytes()[0]);
+            tampered[at] = replacement.as_bytes()[0];
+            let tampered = String::from_utf8(tampered).unwrap();
+            prop_assert!(tokens.verify(&tampered, NOW).is_err(), "{} accepted", tampered);
+        }
+    }
+}

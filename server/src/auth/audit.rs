@@ -3,7 +3,7 @@
 use app::api::AuditEntry;
 
 use super::admin::rfc3339;
-use crate::db::Db;
+use crate::{db::Db, metrics::Metrics};
 
 /// Which events to read; every part is optional.
 #[derive(Clone, Debug, Default)]
@@ -56,6 +56,23 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
+    pub const ALL: [AuditKind; 14] = [
+        AuditKind::Register,
+        AuditKind::LoginSucceeded,
+        AuditKind::LoginFailed,
+        AuditKind::Lockout,
+        AuditKind::Refresh,
+        AuditKind::RefreshReuseDetected,
+        AuditKind::Revoke,
+        AuditKind::RoleChanged,
+        AuditKind::UserDeactivated,
+        AuditKind::UserReactivated,
+        AuditKind::SessionsRevoked,
+        AuditKind::SessionEnded,
+        AuditKind::LogoutAll,
+        AuditKind::PasswordChanged,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuditKind::Register => "register",
@@ -93,16 +110,18 @@ pub struct AuditEvent<'a> {
 #[derive(Clone)]
 pub struct AuditLog {
     db: Db,
+    metrics: Metrics,
 }
 
 impl AuditLog {
-    pub fn new(db: Db) -> Self {
-        AuditLog { db }
+    pub fn new(db: Db, metrics: Metrics) -> Self {
+        AuditLog { db, metrics }
     }
 
-    /// Stores an event. A failure to store is logged, and does not fail the
-    /// request it describes.
+    /// Stores and counts an event. A failure to store is logged, and does
+    /// not fail the request it describes.
     pub async fn record(&self, event: AuditEvent<'_>, client: &ClientInfo, now: i64) {
+        self.metrics.auth_event(event.kind);
         tracing::info!(
             event = event.kind.as_str(),
             user_id = event.user_id,

@@ -5,6 +5,7 @@ pub mod access_token;
 pub mod admin;
 pub mod audit;
 pub mod clock;
+pub mod common_passwords;
 pub mod lockout;
 pub mod passwords;
 pub mod refresh;
@@ -35,7 +36,7 @@ use self::{
     store::{SharedStore, StoreError},
     users::login_key,
 };
-use crate::{config::Config, db::Db, redis_store::RedisStore};
+use crate::{config::Config, db::Db, metrics::Metrics, redis_store::RedisStore};
 
 /// Why an auth operation failed. The HTTP layer maps each to a status.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +114,7 @@ impl AuthService {
         db: Db,
         redis: Option<RedisStore>,
         clock: Clock,
+        metrics: Metrics,
     ) -> Result<Self, AuthError> {
         let store = match redis {
             Some(redis) => SharedStore::Redis(redis),
@@ -120,7 +122,7 @@ impl AuthService {
         };
         Ok(AuthService(Arc::new(Inner {
             clock,
-            passwords: PasswordHasher::new(config.bcrypt_cost)?,
+            passwords: PasswordHasher::new(config.bcrypt_cost, metrics.bcrypt_queue_depth())?,
             access: AccessTokens::new(config),
             refresh: RefreshTokens::new(
                 db.clone(),
@@ -134,7 +136,7 @@ impl AuthService {
                 config.lockout_ip_threshold,
                 config.lockout_window.as_secs() as i64,
             ),
-            audit: AuditLog::new(db.clone()),
+            audit: AuditLog::new(db.clone(), metrics),
             db,
         })))
     }
@@ -153,7 +155,8 @@ impl AuthService {
         req: &RegisterRequest,
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        let account = validate_registration(req).map_err(AuthError::Validation)?;
+        let account = common_passwords::check(&req.password, validate_registration(req))
+            .map_err(AuthError::Validation)?;
         let me = &self.0;
         let conflict = |(username, email): (bool, bool)| match (username, email) {
             (true, true) => Some("The username and the email are already registered."),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use app::rules::Password;
 use base64::{engine::general_purpose::STANDARD, Engine};
+use prometheus::IntGauge;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tracing::Span;
@@ -27,6 +28,8 @@ pub enum HashError {
 pub struct PasswordHasher {
     cost: u32,
     permits: Arc<Semaphore>,
+    /// Jobs waiting for a permit (the `bcrypt_queue_depth` metric).
+    waiting: IntGauge,
     /// Verified for unknown users, so they cost the same time as a wrong password.
     dummy_hash: Arc<str>,
 }
@@ -45,7 +48,7 @@ fn prehash(password: &str) -> String {
 }
 
 impl PasswordHasher {
-    pub fn new(cost: u32) -> Result<Self, HashError> {
+    pub fn new(cost: u32, waiting: IntGauge) -> Result<Self, HashError> {
         let parallel = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
@@ -53,6 +56,7 @@ impl PasswordHasher {
         Ok(PasswordHasher {
             cost,
             permits: Arc::new(Semaphore::new(parallel)),
+            waiting,
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -61,11 +65,10 @@ impl PasswordHasher {
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::Closed)?;
+        self.waiting.inc();
+        let permit = self.permits.acquire().await;
+        self.waiting.dec();
+        let _permit = permit.map_err(|_| HashError::Closed)?;
         let span = Span::current();
         Ok(tokio::task::spawn_blocking(move || span.in_scope(job)).await?)
     }
@@ -112,9 +115,13 @@ impl PasswordHasher {
 mod tests {
     use super::*;
 
+    fn hasher(cost: u32) -> PasswordHasher {
+        PasswordHasher::new(cost, IntGauge::new("queue", "test").unwrap()).unwrap()
+    }
+
     #[tokio::test]
     async fn passwords_that_differ_after_byte_72_are_different() {
-        let hasher = PasswordHasher::new(4).unwrap();
+        let hasher = hasher(4);
         let base = "é".repeat(40); // 80 bytes
         let a = Password::parse(&format!("{base}a")).unwrap();
         let stored = hasher.hash(&a).await.unwrap();
@@ -133,7 +140,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_users_never_verify() {
-        let hasher = PasswordHasher::new(4).unwrap();
+        let hasher = hasher(4);
         assert_eq!(
             hasher
                 .verify("dummy password for unknown users", None)
@@ -145,8 +152,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_of_a_lower_cost_asks_to_be_rehashed() {
-        let old = PasswordHasher::new(4).unwrap();
-        let new = PasswordHasher::new(5).unwrap();
+        let old = hasher(4);
+        let new = hasher(5);
         let pw = Password::parse("secret-pw").unwrap();
         let stored = old.hash(&pw).await.unwrap();
         assert_eq!(

@@ -8,6 +8,7 @@ use app::{
 use super::{
     admin::rfc3339,
     audit::{AuditKind, ClientInfo},
+    common_passwords,
     passwords::Verified,
     users, AuthError, AuthService, Authenticated,
 };
@@ -106,6 +107,9 @@ impl AuthService {
             .ok();
         if req.new_password != req.confirm_password {
             problems.push(PASSWORDS_DIFFER.to_string());
+        }
+        if common_passwords::is_common(&req.new_password) {
+            problems.push(common_passwords::TOO_COMMON.to_string());
         }
         let Some(new) = new.filter(|_| problems.is_empty()) else {
             return Err(AuthError::Validation(problems));

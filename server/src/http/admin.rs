@@ -1,14 +1,19 @@
 //! `/api/admin`: user management and the audit log, for the Admin role.
 
-use app::api::{ActiveChange, Role, RoleChange, SessionsRevoked, MAX_PAGE_SIZE};
+use app::api::{
+    ActiveChange, AdminUser, AuditEntry, Envelope, Page, Role, RoleChange, SessionsRevoked,
+    MAX_PAGE_SIZE,
+};
 use axum::{extract::State, http::StatusCode, response::Response};
 use serde::Deserialize;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+use utoipa::IntoParams;
 
 use super::{
     error::{ok, ApiError},
     extract::{AdminCaller, ApiPath, ApiQuery, Client},
     json::ApiJson,
+    openapi::ErrorEnvelope,
 };
 use crate::{
     auth::{admin::Paging, audit::AuditFilter},
@@ -35,14 +40,29 @@ fn paging(page: Option<u32>, page_size: Option<u32>) -> Result<Paging, ApiError>
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
+    /// From 1.
+    #[param(minimum = 1)]
     page: Option<u32>,
+    /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
+    /// Part of a username, email or full name, any case.
     search: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", security(("bearer" = [])),
+    params(UserQuery),
+    responses(
+        (status = 200, description = "A page of users", body = Envelope<Page<AdminUser>>),
+        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn list_users(
     State(state): State<AppState>,
     _: AdminCaller,
@@ -56,6 +76,20 @@ pub async fn list_users(
     Ok(ok(StatusCode::OK, "Users.", page))
 }
 
+#[utoipa::path(patch, path = "/api/admin/users/{id}/role", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    request_body = RoleChange,
+    responses(
+        (status = 200, description = "The user with the new role", body = Envelope<AdminUser>),
+        (status = 409, description = "The last active admin cannot be demoted", body = ErrorEnvelope),
+        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
+        (status = 404, description = "No such user or session", body = ErrorEnvelope),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn set_role(
     State(state): State<AppState>,
     AdminCaller(admin): AdminCaller,
@@ -69,6 +103,20 @@ pub async fn set_role(
     Ok(ok(StatusCode::OK, "Role changed.", user))
 }
 
+#[utoipa::path(patch, path = "/api/admin/users/{id}/active", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    request_body = ActiveChange,
+    responses(
+        (status = 200, description = "The user, activated or deactivated (deactivation ends its sessions)", body = Envelope<AdminUser>),
+        (status = 409, description = "The last active admin cannot be deactivated", body = ErrorEnvelope),
+        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
+        (status = 404, description = "No such user or session", body = ErrorEnvelope),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn set_active(
     State(state): State<AppState>,
     AdminCaller(admin): AdminCaller,
@@ -88,6 +136,15 @@ pub async fn set_active(
     Ok(ok(StatusCode::OK, message, user))
 }
 
+#[utoipa::path(post, path = "/api/admin/users/{id}/revoke-sessions", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "Every session of the user ended", body = Envelope<SessionsRevoked>),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
+        (status = 404, description = "No such user or session", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn revoke_sessions(
     State(state): State<AppState>,
     AdminCaller(admin): AdminCaller,
@@ -102,12 +159,18 @@ pub async fn revoke_sessions(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// From 1.
+    #[param(minimum = 1)]
     page: Option<u32>,
+    /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<u32>,
     user_id: Option<i64>,
+    /// An event kind such as `login_failed`.
     kind: Option<String>,
     ip: Option<String>,
     /// RFC 3339, inclusive.
@@ -127,6 +190,15 @@ fn instant(name: &str, value: Option<&str>) -> Result<Option<i64>, String> {
         .transpose()
 }
 
+#[utoipa::path(get, path = "/api/admin/audit", tag = "admin", security(("bearer" = [])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of audit events, newest first", body = Envelope<Page<AuditEntry>>),
+        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn audit_log(
     State(state): State<AppState>,
     _: AdminCaller,

@@ -2,8 +2,8 @@
 //! domain call, envelope out.
 
 use app::api::{
-    LoginRequest, PasswordChangeRequest, ProtectedResponse, RefreshRequest, RegisterRequest,
-    RevokeRequest, ValidateResponse,
+    AuthResponse, Envelope, LoginRequest, PasswordChangeRequest, ProtectedResponse, RefreshRequest,
+    RegisterRequest, RevokeRequest, SessionInfo, User, ValidateResponse,
 };
 use axum::{extract::State, http::StatusCode, response::Response};
 use time::format_description::well_known::Rfc3339;
@@ -13,10 +13,22 @@ use super::{
     error::{ok, ApiError},
     extract::{ApiPath, Client, CurrentUser},
     json::{ApiJson, OptionalJson},
+    openapi::{EmptyEnvelope, ErrorEnvelope},
     session,
 };
 use crate::state::AppState;
 
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and signed in", body = Envelope<AuthResponse>),
+        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
+        (status = 409, description = "The username or email is already registered", body = ErrorEnvelope),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
+        (status = 429, description = "Too many requests or failed logins; see `Retry-After`", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn register(
     State(state): State<AppState>,
     Client(client): Client,
@@ -32,6 +44,17 @@ pub async fn register(
     ))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = Envelope<AuthResponse>),
+        (status = 401, description = "Unknown user, wrong password or inactive account (one message for all)", body = ErrorEnvelope),
+        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
+        (status = 429, description = "Too many requests or failed logins; see `Retry-After`", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn login(
     State(state): State<AppState>,
     Client(client): Client,
@@ -43,10 +66,22 @@ pub async fn login(
     Ok(ok(StatusCode::OK, "Login successful.", signed_in.response))
 }
 
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = Envelope<User>),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn me(CurrentUser(caller): CurrentUser) -> Response {
     ok(StatusCode::OK, "Current user.", caller.user)
 }
 
+#[utoipa::path(get, path = "/api/auth/validate", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token is valid", body = Envelope<ValidateResponse>),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn validate(CurrentUser(caller): CurrentUser) -> Response {
     let data = ValidateResponse {
         valid: true,
@@ -57,6 +92,17 @@ pub async fn validate(CurrentUser(caller): CurrentUser) -> Response {
     ok(StatusCode::OK, "Token is valid.", data)
 }
 
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new access token and a NEW refresh token (rotation)", body = Envelope<AuthResponse>),
+        (status = 401, description = "The refresh token is unknown, expired, revoked or reused (reuse revokes its family)", body = ErrorEnvelope),
+        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
+        (status = 429, description = "Too many requests or failed logins; see `Retry-After`", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn refresh(
     State(state): State<AppState>,
     Client(client): Client,
@@ -68,6 +114,16 @@ pub async fn refresh(
     Ok(ok(StatusCode::OK, "Token refreshed.", signed_in.response))
 }
 
+#[utoipa::path(post, path = "/api/auth/revoke", tag = "auth", security(("bearer" = [])),
+    request_body(content = Option<RevokeRequest>, description = "Optional: the refresh token whose family ends too"),
+    responses(
+        (status = 200, description = "Logged out: the access token is rejected from now on", body = EmptyEnvelope),
+        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn revoke(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
@@ -83,6 +139,12 @@ pub async fn revoke(
     Ok(ok(StatusCode::OK, "Logged out.", ()))
 }
 
+#[utoipa::path(get, path = "/api/auth/protected", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Access granted", body = Envelope<ProtectedResponse>),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn protected(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
@@ -105,6 +167,12 @@ pub async fn protected(
     Ok(ok(StatusCode::OK, "Access granted.", data))
 }
 
+#[utoipa::path(get, path = "/api/auth/sessions", tag = "sessions", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's active sessions", body = Envelope<Vec<SessionInfo>>),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn sessions(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
@@ -113,6 +181,14 @@ pub async fn sessions(
     Ok(ok(StatusCode::OK, "Your sessions.", sessions))
 }
 
+#[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The session id from the list")),
+    responses(
+        (status = 200, description = "The session ended", body = EmptyEnvelope),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 404, description = "No such user or session", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn end_session(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
@@ -123,6 +199,12 @@ pub async fn end_session(
     Ok(ok(StatusCode::OK, "Session ended.", ()))
 }
 
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "sessions", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every session of the caller ended", body = EmptyEnvelope),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn logout_all(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
@@ -134,6 +216,17 @@ pub async fn logout_all(
     Ok(ok(StatusCode::OK, "Logged out everywhere.", ()))
 }
 
+#[utoipa::path(post, path = "/api/auth/password", tag = "sessions", security(("bearer" = [])),
+    request_body = PasswordChangeRequest,
+    responses(
+        (status = 200, description = "Changed; the caller's other sessions ended", body = EmptyEnvelope),
+        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
+        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
+        (status = 429, description = "Too many requests or failed logins; see `Retry-After`", body = ErrorEnvelope),
+        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+    ))]
 pub async fn change_password(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,

@@ -39,6 +39,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("Too many failed attempts. Try again later.")]
     TooManyAttempts { retry_after_secs: u64 },
+    #[error("Too many requests. Slow down and try again later.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("The request took too long.")]
+    Timeout,
+    #[error("Metrics need the metrics token.")]
+    MetricsTokenRequired,
     #[error("The service is temporarily unavailable.")]
     Unavailable(String),
     /// A bug or a failed dependency. The cause is logged, never sent.
@@ -60,7 +66,11 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyAttempts { .. } | ApiError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::MetricsTokenRequired => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -86,7 +96,7 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
-            ApiError::MissingToken => {
+            ApiError::MissingToken | ApiError::MetricsTokenRequired => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             ApiError::InvalidToken => {
@@ -101,7 +111,8 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static(r#"Bearer error="insufficient_scope""#),
                 );
             }
-            ApiError::TooManyAttempts { retry_after_secs } => {
+            ApiError::TooManyAttempts { retry_after_secs }
+            | ApiError::RateLimited { retry_after_secs } => {
                 headers.insert(
                     header::RETRY_AFTER,
                     HeaderValue::from((*retry_after_secs).max(1)),

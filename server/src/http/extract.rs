@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
-    http::{header, request::Parts},
+    http::{header, request::Parts, Extensions, HeaderMap, Request},
 };
 use ipnet::IpNet;
 
@@ -109,18 +109,11 @@ impl FromRequestParts<AppState> for Client {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip());
-        let forwarded = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join(",");
-        let ip = peer.map(|peer| client_ip(peer, &forwarded, &state.config.trusted_proxies));
+        let ip = ip_of(
+            &parts.extensions,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        );
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -131,6 +124,22 @@ impl FromRequestParts<AppState> for Client {
             user_agent,
         }))
     }
+}
+
+/// The client IP of a request, as [`Client`] finds it.
+pub fn client_ip_of<B>(req: &Request<B>, trusted: &[IpNet]) -> Option<IpAddr> {
+    ip_of(req.extensions(), req.headers(), trusted)
+}
+
+fn ip_of(extensions: &Extensions, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    Some(client_ip(peer, &forwarded, trusted))
 }
 
 fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpNet]) -> IpAddr {

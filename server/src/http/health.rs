@@ -1,11 +1,16 @@
 //! Liveness and readiness.
 
-use app::api::{Health, Readiness};
+use app::api::{Envelope, Health, Readiness};
 use axum::{extract::State, http::StatusCode, response::Response};
 
-use super::error::{ok, ApiError};
+use super::{
+    error::{ok, ApiError},
+    openapi::ErrorEnvelope,
+};
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/api/health", tag = "operations",
+    responses((status = 200, description = "The process is up", body = Envelope<Health>)))]
 /// `GET /api/health`: the process is up.
 pub async fn health() -> Response {
     ok(
@@ -18,6 +23,11 @@ pub async fn health() -> Response {
     )
 }
 
+#[utoipa::path(get, path = "/api/ready", tag = "operations",
+    responses(
+        (status = 200, description = "The database and Redis (when configured) answer", body = Envelope<Readiness>),
+        (status = 503, description = "A dependency does not answer; `errors` names it", body = ErrorEnvelope)
+    ))]
 /// `GET /api/ready`: the database, and Redis when configured, answer.
 pub async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
     let database = state.db.ping().await.map_err(|e| {

@@ -163,3 +163,66 @@ mod tests {
         assert_eq!(errors::<RevokeRequest>(r#"{"refreshToken": 7}"#).len(), 1);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use app::api::{LoginRequest, RegisterRequest, RevokeRequest};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Any JSON value, nested a few levels.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| Value::from(n)),
+            any::<f64>().prop_map(|f| Value::from(f)),
+            "\\PC{0,20}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::hash_map(
+                    prop_oneof![
+                        Just("username".to_string()),
+                        Just("password".to_string()),
+                        Just("refreshToken".to_string()),
+                        "[a-zA-Z]{1,12}",
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn is_client_error<T>(result: Result<T, ApiError>) -> bool {
+        match result {
+            Ok(_) => true,
+            Err(e) => e.status().is_client_error(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_decode_or_are_a_400(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            prop_assert!(is_client_error(decode::<RegisterRequest>(&bytes)));
+            prop_assert!(is_client_error(decode::<LoginRequest>(&bytes)));
+            prop_assert!(is_client_error(decode::<RevokeRequest>(&bytes)));
+        }
+
+        #[test]
+        fn arbitrary_json_decodes_or_is_a_400_naming_the_fields(value in json_value()) {
+            let bytes = serde_json::to_vec(&value).unwrap();
+            match decode::<LoginRequest>(&bytes) {
+                Ok(login) => {
+                    prop_assert_eq!(Some(login.username.as_str()), value["username"].as_str());
+                }
+                Err(ApiError::BadBody(errors)) => prop_assert!(!errors.is_empty()),
+                Err(other) => prop_assert!(false, "unexpected {:?}", other),
+            }
+        }
+    }
+}

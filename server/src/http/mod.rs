@@ -7,16 +7,25 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod json;
+pub mod limits;
+mod metrics;
+pub mod openapi;
+mod security;
 pub mod session;
 
 use app::{shell, App};
 use axum::{
     extract::{DefaultBodyLimit, Request},
-    http::{header, HeaderValue},
+    handler::Handler,
+    http::{header, HeaderValue, Method},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{delete, get, patch, post},
+    routing::{get, on, MethodFilter, MethodRouter},
     Router,
+};
+use leptos::{
+    nonce::Nonce,
+    prelude::{provide_context, use_context},
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
@@ -29,51 +38,150 @@ use tracing::Level;
 use self::error::ApiError;
 use crate::state::AppState;
 
-/// The JSON API under `/api`. Unknown paths and wrong methods answer in the
-/// envelope, not with the HTML of the pages.
-fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health::health))
-        .route("/ready", get(health::ready))
-        .route("/auth/register", post(auth::register))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/me", get(auth::me))
-        .route("/auth/validate", get(auth::validate))
-        .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/revoke", post(auth::revoke))
-        .route("/auth/protected", get(auth::protected))
-        .route("/auth/sessions", get(auth::sessions))
-        .route("/auth/sessions/{id}", delete(auth::end_session))
-        .route("/auth/logout-all", post(auth::logout_all))
-        .route("/auth/password", post(auth::change_password))
-        .route("/admin/users", get(admin::list_users))
-        .route("/admin/users/{id}/role", patch(admin::set_role))
-        .route("/admin/users/{id}/active", patch(admin::set_active))
-        .route(
-            "/admin/users/{id}/revoke-sessions",
-            post(admin::revoke_sessions),
-        )
-        .route("/admin/audit", get(admin::audit_log))
-        .fallback(|| async { ApiError::NotFound })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(json::BODY_LIMIT))
+/// Builds the API router and keeps the list of what it serves, so a test can
+/// hold the OpenAPI document against the routes that really exist.
+pub struct ApiRoutes {
+    router: Router<AppState>,
+    served: Vec<(Method, String)>,
 }
 
-/// The whole application: API, pages, static files, and the middleware.
+impl ApiRoutes {
+    fn new() -> Self {
+        ApiRoutes {
+            router: Router::new(),
+            served: Vec::new(),
+        }
+    }
+
+    fn add<H, T>(self, method: Method, path: &str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_route(method, path, |filter| on(filter, handler))
+    }
+
+    fn add_route(
+        mut self,
+        method: Method,
+        path: &str,
+        route: impl FnOnce(MethodFilter) -> MethodRouter<AppState>,
+    ) -> Self {
+        let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
+        self.router = self.router.route(path, route(filter));
+        self.served.push((method, format!("/api{path}")));
+        self
+    }
+
+    /// Like `add`, behind the per-IP rate limit of the auth endpoints.
+    fn add_rate_limited<H, T>(
+        self,
+        state: &AppState,
+        method: Method,
+        path: &str,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let limit = middleware::from_fn_with_state(state.clone(), limits::auth_rate);
+        self.add_route(method, path, |filter| {
+            on(filter, handler).route_layer(limit)
+        })
+    }
+
+    /// Method and full path (`/api/...`, `{id}` for parameters) of every route.
+    pub fn served(&self) -> &[(Method, String)] {
+        &self.served
+    }
+}
+
+/// The JSON API under `/api`. Unknown paths and wrong methods answer in the
+/// envelope, not with the HTML of the pages.
+pub fn api_routes(state: &AppState) -> ApiRoutes {
+    use Method as M;
+    ApiRoutes::new()
+        .add(M::GET, "/openapi.json", openapi::document)
+        .add(M::GET, "/health", health::health)
+        .add(M::GET, "/ready", health::ready)
+        .add_rate_limited(state, M::POST, "/auth/register", auth::register)
+        .add_rate_limited(state, M::POST, "/auth/login", auth::login)
+        .add(M::GET, "/auth/me", auth::me)
+        .add(M::GET, "/auth/validate", auth::validate)
+        .add_rate_limited(state, M::POST, "/auth/refresh", auth::refresh)
+        .add(M::POST, "/auth/revoke", auth::revoke)
+        .add(M::GET, "/auth/protected", auth::protected)
+        .add(M::GET, "/auth/sessions", auth::sessions)
+        .add(M::DELETE, "/auth/sessions/{id}", auth::end_session)
+        .add(M::POST, "/auth/logout-all", auth::logout_all)
+        .add_rate_limited(state, M::POST, "/auth/password", auth::change_password)
+        .add(M::GET, "/admin/users", admin::list_users)
+        .add(M::PATCH, "/admin/users/{id}/role", admin::set_role)
+        .add(M::PATCH, "/admin/users/{id}/active", admin::set_active)
+        .add(
+            M::POST,
+            "/admin/users/{id}/revoke-sessions",
+            admin::revoke_sessions,
+        )
+        .add(M::GET, "/admin/audit", admin::audit_log)
+}
+
+fn api_router(state: &AppState) -> Router<AppState> {
+    let router = api_routes(state)
+        .router
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(json::BODY_LIMIT));
+    match security::cors(&state.config) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// The whole application: API, docs, metrics, pages, static files, and the middleware.
 pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let routes = Router::new()
-        .nest("/api", api_router())
-        .leptos_routes(&state, generate_route_list(App), move || {
+        .nest("/api", api_router(&state))
+        .route("/metrics", get(metrics::scrape))
+        .merge(openapi::swagger_ui())
+        .leptos_routes_with_context(&state, generate_route_list(App), use_csp_nonce, move || {
             shell(leptos_options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(use_csp_nonce, shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::page_session,
         ))
-        .layer(session::layer(&state));
+        .layer(session::layer(&state))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::deadline,
+        ))
+        .route_layer(middleware::from_fn(metrics::remember_route))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ));
     with_middleware(routes).with_state(state)
+}
+
+/// Leptos renders the nonce of the CSP header (made by [`security::headers`])
+/// into its inline scripts.
+fn use_csp_nonce() {
+    let nonce = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<security::CspNonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(Nonce::from_value(nonce.0));
+    }
 }
 
 /// What every request goes through: request id, tracing, panic recovery, cache headers.

@@ -78,6 +78,8 @@ pub fn base_vars(dir: &TempDir) -> HashMap<String, String> {
         ),
         ("BCRYPT_COST".into(), "4".into()),
         ("LEPTOS_OUTPUT_NAME".into(), "auth".into()),
+        // Tests send many logins from one address; `limits.rs` tests the limit.
+        ("AUTH_RATE_PER_SECOND".into(), "0".into()),
     ])
 }
 
@@ -110,6 +112,8 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
             .with_test_writer()
             .try_init();
     }
+    // The HTTPS client of the TLS test, like every client, needs a crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut vars = base_vars(&dir);
     let mut postgres_db = None;

@@ -1,0 +1,72 @@
+//! `GET /metrics` for Prometheus, and the middleware that counts and times
+//! every request by its route.
+
+use std::time::Instant;
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+use crate::state::AppState;
+
+/// The route pattern a request matched, carried out on the response to
+/// [`record`], which runs before routing.
+#[derive(Clone)]
+struct Route(MatchedPath);
+
+pub async fn remember_route(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(req).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(Route(route));
+    }
+    response
+}
+
+pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let response = next.run(req).await;
+    // Unmatched paths (static files, 404s) share one label: a scanner
+    // trying a million URLs must not create a million series.
+    let route = response
+        .extensions()
+        .get::<Route>()
+        .map_or("unmatched", |r| r.0.as_str());
+    state.metrics.observe_request(
+        method.as_str(),
+        route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// Served only when `METRICS_TOKEN` is set, and only to a caller that sends it
+/// as a Bearer token: request counts and rates are nobody else's business.
+pub async fn scrape(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let Some(expected) = &state.config.metrics_token else {
+        return Err(ApiError::NotFound);
+    };
+    let sent = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Comparing digests takes the same time wherever the first difference is.
+    if Sha256::digest(sent.as_bytes()) != Sha256::digest(expected.expose()) {
+        return Err(ApiError::MetricsTokenRequired);
+    }
+    let (content_type, text) = state.metrics.render();
+    let mut response = (StatusCode::OK, text).into_response();
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,136 @@
+//! The OpenAPI 3.1 document of `/api`, generated from the handlers'
+//! annotations and the shared wire types, and Swagger UI at `/docs`.
+
+use std::sync::{Arc, LazyLock};
+
+use axum::{
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+    Router,
+};
+use serde::Serialize;
+use utoipa::{
+    openapi::{
+        schema::{ObjectBuilder, Type},
+        security::{Http, HttpAuthScheme, SecurityScheme},
+        RefOr, Schema,
+    },
+    Modify, OpenApi, ToSchema,
+};
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use super::{admin, auth, health};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Auth API",
+        description = "Register, log in, and keep a session with rotating refresh tokens. \
+            Every response body is the envelope `{isSuccess, message, data, errors}`. \
+            Use **Authorize** with an `accessToken` from login to call the Bearer endpoints.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        health::health,
+        health::ready,
+        auth::register,
+        auth::login,
+        auth::me,
+        auth::validate,
+        auth::refresh,
+        auth::revoke,
+        auth::protected,
+        auth::sessions,
+        auth::end_session,
+        auth::logout_all,
+        auth::change_password,
+        admin::list_users,
+        admin::set_role,
+        admin::set_active,
+        admin::revoke_sessions,
+        admin::audit_log,
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "The auth API of the contract"),
+        (name = "sessions", description = "The caller's own sessions and password"),
+        (name = "admin", description = "User management and the audit log (Admin role)"),
+        (name = "operations", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The `bearer` scheme the secured operations name: an access token (JWT).
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.bearer_format = Some("JWT".into());
+        bearer.description = Some("The `accessToken` of register, login or refresh.".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    }
+}
+
+fn null() -> impl Into<RefOr<Schema>> {
+    ObjectBuilder::new().schema_type(Type::Null)
+}
+
+/// A failure: `isSuccess` is false, `data` is null, and `errors` lists every problem.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "isSuccess": false,
+    "message": "The request is invalid.",
+    "data": null,
+    "errors": ["Username must be 3-50 characters.", "Passwords do not match."]
+}))]
+pub struct ErrorEnvelope {
+    is_success: bool,
+    message: String,
+    #[schema(schema_with = null)]
+    data: (),
+    errors: Vec<String>,
+}
+
+/// A success without data.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"isSuccess": true, "message": "Logged out.", "data": null, "errors": []}))]
+pub struct EmptyEnvelope {
+    is_success: bool,
+    message: String,
+    #[schema(schema_with = null)]
+    data: (),
+    errors: Vec<String>,
+}
+
+/// Serialised once: the document does not change while the server runs.
+static DOCUMENT: LazyLock<Arc<str>> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+        .into()
+});
+
+/// `GET /api/openapi.json`.
+pub async fn document() -> Response {
+    let mut response = DOCUMENT.to_string().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Swagger UI at `/docs`, from assets compiled into the binary.
+pub fn swagger_ui<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    SwaggerUi::new("/docs")
+        .config(
+            Config::new(["/api/openapi.json"])
+                .try_it_out_enabled(true)
+                .persist_authorization(false),
+        )
+        .into()
+}

@@ -1,0 +1,131 @@
+//! Browser-facing protections: the security headers of every response, a
+//! Content-Security-Policy whose nonce the Leptos page scripts carry, and
+//! CORS for the origins an operator allows.
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderName, HeaderValue, Method},
+    middleware::Next,
+    response::Response,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::{config::Config, state::AppState};
+
+/// The nonce of one page response: Leptos puts it on its inline scripts,
+/// and the CSP header allows exactly those.
+#[derive(Clone)]
+pub struct CspNonce(pub String);
+
+impl CspNonce {
+    fn new() -> Self {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the OS random source works");
+        CspNonce(URL_SAFE_NO_PAD.encode(bytes))
+    }
+}
+
+/// The policy of the app's pages. `'wasm-unsafe-eval'` lets the page compile
+/// its own WebAssembly; it does not allow `eval` of JavaScript.
+fn page_policy(nonce: &str, development: bool) -> String {
+    // `cargo leptos watch` reloads the page over a WebSocket on another port.
+    let connect = if development { "'self' ws:" } else { "'self'" };
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src {connect}; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Swagger UI styles some elements inline and draws icons from data: URLs.
+const DOCS_POLICY: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// API answers are data, never documents: nothing may run or embed them.
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+pub async fn headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let is_api = path.starts_with("/api/") || path == "/metrics";
+    let is_docs = path == "/docs" || path.starts_with("/docs/");
+    let nonce = (!is_api && !is_docs).then(CspNonce::new);
+    if let Some(nonce) = &nonce {
+        req.extensions_mut().insert(nonce.clone());
+    }
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    let policy = match &nonce {
+        Some(nonce) => page_policy(&nonce.0, !state.config.is_production()),
+        None if is_docs => DOCS_POLICY.to_string(),
+        None => API_POLICY.to_string(),
+    };
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    // Browsers ignore HSTS over plain HTTP, and a server behind a TLS proxy
+    // leaves it to the proxy.
+    if state.config.tls.is_some() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// Cross-origin API calls from the configured origins only; with none
+/// configured no CORS header is ever sent, so browsers allow same-origin only.
+pub fn cors(config: &Config) -> Option<CorsLayer> {
+    if config.cors_origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = config
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_policy_allows_only_its_nonce_and_no_framing() {
+        let policy = page_policy("abc", false);
+        assert!(policy.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(!policy.contains("unsafe-inline"));
+        assert!(!policy.contains("ws:"));
+        assert!(page_policy("abc", true).contains("connect-src 'self' ws:"));
+    }
+
+    #[test]
+    fn nonces_differ() {
+        assert_ne!(CspNonce::new().0, CspNonce::new().0);
+    }
+}

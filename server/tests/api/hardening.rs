@@ -1,0 +1,281 @@
+//! Security headers, CORS, the auth rate limit, request deadlines and the
+//! common-password list.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::{helpers::*, on_every_backend};
+
+#[tokio::test]
+async fn pages_carry_a_nonce_policy_that_their_scripts_match() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app.get("/login").await;
+    let headers = response.headers().clone();
+    let policy = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let html = response.text().await.unwrap();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy");
+    assert!(nonce.len() >= 22, "{nonce}");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries it: {html}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(!policy.contains("'unsafe-inline'"), "{policy}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(
+        headers["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+    assert!(
+        headers.get("strict-transport-security").is_none(),
+        "no HSTS over plain HTTP"
+    );
+
+    let again = app.get("/login").await;
+    assert_ne!(
+        again.headers()["content-security-policy"].to_str().unwrap(),
+        policy,
+        "a new nonce for every page"
+    );
+}
+
+#[tokio::test]
+async fn api_answers_carry_the_headers_too() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app.get("/api/health").await;
+    let headers = response.headers();
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(headers.get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn cors_answers_only_the_configured_origins() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[(
+            "CORS_ORIGINS",
+            "https://app.example.com, https://admin.example.com",
+        )],
+    )
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization",
+            )
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let methods = allowed.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap();
+    assert!(methods.contains("POST"), "{methods}");
+
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(refused
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+
+    let simple = app
+        .client
+        .get(app.url("/api/health"))
+        .header("origin", "https://admin.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        simple.headers()["access-control-allow-origin"],
+        "https://admin.example.com"
+    );
+}
+
+#[tokio::test]
+async fn without_cors_origins_no_cross_origin_call_is_allowed() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let response = app
+        .client
+        .get(app.url("/api/health"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(response
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+}
+
+/// Three requests at once, then one a second.
+async fn rate_limited_app(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![("AUTH_RATE_PER_SECOND", "1"), ("AUTH_RATE_BURST", "3")];
+    vars.extend_from_slice(extra);
+    spawn_app_with(backend, &vars).await
+}
+
+async fn the_auth_endpoints_are_rate_limited_per_client_ip(backend: Backend) {
+    let app = rate_limited_app(backend, &[]).await;
+    let body = json!({"username": "nobody", "password": "wrong password"});
+    for _ in 0..3 {
+        let (status, _) = envelope(app.post_json("/api/auth/login", &body).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let response = app.post_json("/api/auth/login", &body).await;
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let (status, body) = envelope(response).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(
+        body["message"],
+        "Too many requests. Slow down and try again later."
+    );
+    // Registration and refresh share the bucket; validation does not.
+    let (status, _) = envelope(
+        app.post_json("/api/auth/refresh", &json!({"refreshToken": "x"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _) = envelope(app.get("/api/auth/validate").await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The bucket refills.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _) = envelope(
+        app.post_json(
+            "/api/auth/login",
+            &json!({"username": "nobody", "password": "wrong password"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_auth_endpoints_are_rate_limited_per_client_ip_on_sqlite() {
+    the_auth_endpoints_are_rate_limited_per_client_ip(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_auth_endpoints_are_rate_limited_per_client_ip_on_postgres() {
+    the_auth_endpoints_are_rate_limited_per_client_ip(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn the_rate_limit_counts_the_forwarded_client_behind_a_trusted_proxy() {
+    let app = rate_limited_app(
+        Backend::Sqlite,
+        &[("AUTH_RATE_BURST", "1"), ("TRUSTED_PROXIES", "127.0.0.1")],
+    )
+    .await;
+    let login = |client_ip: &'static str| {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", client_ip)
+            .json(&json!({"username": "nobody", "password": "wrong password"}))
+            .send()
+    };
+    assert_eq!(
+        login("198.51.100.1").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login("198.51.100.1").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        login("198.51.100.2").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+on_every_backend! {
+    async fn common_passwords_are_refused_with_every_other_problem(app) {
+        let mut body = registration("commonpw");
+        body["password"] = json!("Password123");
+        body["confirmPassword"] = json!("Password123");
+        body["email"] = json!("not-an-email");
+        let (status, body) = envelope(app.post_json("/api/auth/register", &body).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let errors: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("too common")), "{errors:?}");
+
+        let user = app.register("uncommon").await;
+        let token = user["accessToken"].as_str().unwrap();
+        let response = app
+            .client
+            .post(app.url("/api/auth/password"))
+            .bearer_auth(token)
+            .json(&json!({"currentPassword": PASSWORD, "newPassword": "qwerty123", "confirmPassword": "qwerty123"}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = envelope(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body["errors"][0].as_str().unwrap().contains("too common"), "{body}");
+        let (status, _) = app.login("uncommon", PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "the old password still works");
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_is_a_408_in_the_envelope() {
+    let app = spawn_app_with(Backend::Sqlite, &[("REQUEST_TIMEOUT", "1")]).await;
+    // Headers that promise a body which never comes.
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/auth/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            answer.extend_from_slice(&buf[..n]);
+            if n == 0 || String::from_utf8_lossy(&answer).contains("\"errors\"") {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server answered: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("The request took too long."), "{answer}");
+}
