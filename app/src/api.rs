@@ -104,10 +104,18 @@ pub trait RequestBody {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "ssr", schema(example = json!({"username": "testuser", "email": "test@example.com", "password": "correct horse battery", "confirmPassword": "correct horse battery", "fullName": "Test User"})))]
 pub struct RegisterRequest {
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 3, max_length = 50, pattern = r"^[A-Za-z0-9_.-]+$")
+    )]
     pub username: String,
+    #[cfg_attr(feature = "ssr", schema(format = Email, max_length = 254))]
     pub email: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 6, max_length = 100))]
     pub password: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 6, max_length = 100))]
     pub confirm_password: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
     pub full_name: String,
 }
 
@@ -237,6 +245,7 @@ pub struct AdminUser {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "ssr", schema(example = json!({"role": "Admin"})))]
 pub struct RoleChange {
+    #[cfg_attr(feature = "ssr", schema(value_type = Role))]
     pub role: String,
 }
 
@@ -302,7 +311,9 @@ pub struct AuditEntry {
 #[cfg_attr(feature = "ssr", schema(example = json!({"currentPassword": "correct horse battery", "newPassword": "staple in the drawer", "confirmPassword": "staple in the drawer"})))]
 pub struct PasswordChangeRequest {
     pub current_password: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 6, max_length = 100))]
     pub new_password: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 6, max_length = 100))]
     pub confirm_password: String,
 }
 

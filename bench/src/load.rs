@@ -35,6 +35,29 @@ impl Stats {
     }
 }
 
+/// The figures a table row shows, from either load generator.
+pub struct Summary {
+    pub requests: u64,
+    pub errors: u64,
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl From<&Stats> for Summary {
+    fn from(s: &Stats) -> Self {
+        Summary {
+            requests: s.requests,
+            errors: s.errors,
+            rps: s.rps(),
+            p50_ms: s.ms(0.5),
+            p99_ms: s.ms(0.99),
+            max_ms: s.max_ms(),
+        }
+    }
+}
+
 /// Stops every worker at the deadline or when the budget is spent.
 pub struct Budget {
     deadline: Instant,

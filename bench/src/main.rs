@@ -6,6 +6,7 @@
 mod load;
 mod scenarios;
 mod server;
+mod wrk;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -39,6 +40,9 @@ struct Args {
     /// A Redis URL for the PostgreSQL runs.
     #[arg(long, env = "BENCH_REDIS_URL")]
     redis_url: Option<String>,
+    /// Load the stateless scenarios with the Rust client even when wrk is installed.
+    #[arg(long)]
+    no_wrk: bool,
     /// bcrypt cost of the server.
     #[arg(long, default_value_t = 12)]
     bcrypt_cost: u32,
@@ -69,7 +73,11 @@ async fn main() {
         max_requests: args.max_requests,
         bcrypt_cost: args.bcrypt_cost,
         soak: args.soak.map(Duration::from_secs),
+        use_wrk: !args.no_wrk && wrk::available(),
     };
+    if !run.use_wrk {
+        eprintln!("wrk is not used: every scenario runs on the Rust client");
+    }
     let mut rows = Vec::new();
     let backends: Vec<&str> = match args.backend.as_str() {
         "both" => vec!["sqlite", "postgres"],

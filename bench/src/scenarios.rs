@@ -6,9 +6,9 @@ use reqwest::Client;
 use serde_json::{json, Value};
 
 use crate::{
-    load::{drive, Budget, Stats},
+    load::{drive, Budget, Stats, Summary},
     server::{Server, Shared, Store},
-    Row,
+    wrk, Row,
 };
 
 const PASSWORD: &str = "benchmark password";
@@ -19,6 +19,8 @@ pub struct Run {
     pub max_requests: u64,
     pub bcrypt_cost: u32,
     pub soak: Option<Duration>,
+    /// Drive the stateless scenarios with wrk.
+    pub use_wrk: bool,
 }
 
 fn client() -> Client {
@@ -29,16 +31,17 @@ fn client() -> Client {
         .expect("HTTP client")
 }
 
-fn row(backend: &str, scenario: &str, stats: &Stats, rss_mb: f64, note: String) -> Row {
+fn row(backend: &str, scenario: &str, stats: impl Into<Summary>, rss_mb: f64, note: String) -> Row {
+    let stats: Summary = stats.into();
     Row {
         backend: backend.into(),
         scenario: scenario.into(),
         requests: stats.requests,
         errors: stats.errors,
-        rps: stats.rps(),
-        p50_ms: stats.ms(0.5),
-        p99_ms: stats.ms(0.99),
-        max_ms: stats.max_ms(),
+        rps: stats.rps,
+        p50_ms: stats.p50_ms,
+        p99_ms: stats.p99_ms,
+        max_ms: stats.max_ms,
         peak_rss_mb: rss_mb,
         note,
     }
@@ -155,6 +158,17 @@ impl Run {
         Budget::new(self.duration, self.max_requests)
     }
 
+    /// GETs `url` with `token` over `connections` connections: with wrk
+    /// when it is installed and no request budget is set, else with the Rust client.
+    async fn bearer(&self, client: &Client, url: &str, token: &str, connections: usize) -> Summary {
+        if self.use_wrk {
+            wrk::get(url, token, connections, self.duration).await
+        } else {
+            let target = vec![(client.clone(), url.to_string(), token.to_string())];
+            Summary::from(&bearer_load(self.budget(), connections, target).await)
+        }
+    }
+
     pub async fn all(&self, backend: &str, store: &Store) -> Vec<Row> {
         let shared = Shared::new(store).await;
         let server = Server::start(&self.server, &shared, self.bcrypt_cost);
@@ -166,27 +180,25 @@ impl Run {
         let _ = server.take_peak_rss_mb();
 
         eprintln!("[{backend}] validate");
-        let target = vec![(
-            client.clone(),
-            server.url("/api/auth/validate"),
-            token.clone(),
-        )];
-        let stats = bearer_load(self.budget(), 32, target).await;
+        let stats = self
+            .bearer(&client, &server.url("/api/auth/validate"), &token, 32)
+            .await;
         rows.push(row(
             backend,
             "validate (32 conn)",
-            &stats,
+            stats,
             server.take_peak_rss_mb(),
             String::new(),
         ));
 
         eprintln!("[{backend}] me");
-        let target = vec![(client.clone(), server.url("/api/auth/me"), token.clone())];
-        let stats = bearer_load(self.budget(), 32, target).await;
+        let stats = self
+            .bearer(&client, &server.url("/api/auth/me"), &token, 32)
+            .await;
         rows.push(row(
             backend,
             "me (32 conn)",
-            &stats,
+            stats,
             server.take_peak_rss_mb(),
             String::new(),
         ));
@@ -241,24 +253,21 @@ impl Run {
         ));
 
         eprintln!("[{backend}] mixed");
-        let target = vec![(
-            client.clone(),
-            server.url("/api/auth/validate"),
-            token.clone(),
-        )];
         let storm = tokio::spawn(login_load(
             self.budget(),
             8,
             client.clone(),
             server.url("/api/auth/login"),
         ));
-        let stats = bearer_load(self.budget(), 16, target).await;
+        let stats = self
+            .bearer(&client, &server.url("/api/auth/validate"), &token, 16)
+            .await;
         let logins = storm.await.expect("login storm");
         let note = format!("during {:.1} logins/s", logins.rps());
         rows.push(row(
             backend,
             "mixed: validate (16)",
-            &stats,
+            stats,
             server.take_peak_rss_mb(),
             note,
         ));

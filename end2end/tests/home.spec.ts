@@ -8,7 +8,12 @@ test("the home page is rendered on the server, then hydrated", async ({ page }) 
   expect(html).toContain("Rust auth server");
   expect(html).toContain("Checking the API");
 
-  await page.goto("/");
+  // The page hydrates under a Content-Security-Policy without 'unsafe-inline':
+  // a blocked script would show up in `errors` and the badge would stay grey.
+  const response = await page.goto("/");
+  const policy = response!.headers()["content-security-policy"];
+  expect(policy).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]{22}' 'wasm-unsafe-eval'/);
+  expect(policy).not.toContain("unsafe-inline");
   await expect(page.locator("h1")).toHaveText("Rust auth server");
   // The badge turns green only when the WASM app has hydrated and called /api/health.
   await expect(page.locator("#api-health .badge")).toHaveAttribute("data-state", "ok");

@@ -5,6 +5,9 @@
 # crates.io, Debian's packages or the npm registry.
 
 CARGO_LEPTOS_VERSION=0.3.11
+# The API fuzzer of the test suite, from PyPI, in its own virtualenv.
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_VENV=target/schemathesis-venv
 # wasm-opt 116 from crates.io; Debian's binaryen 108 writes a broken .wasm.
 WASM_OPT_VERSION=0.116.1
 
@@ -92,4 +95,13 @@ wait_for_http() {
     done
     echo "nothing answered at $url" >&2
     return 1
+}
+
+ensure_schemathesis() {
+    if ! "$SCHEMATHESIS_VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+        say "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, into $SCHEMATHESIS_VENV)"
+        python3 -m venv "$SCHEMATHESIS_VENV"
+        "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check \
+            "schemathesis==$SCHEMATHESIS_VERSION"
+    fi
 }

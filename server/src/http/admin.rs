@@ -20,6 +20,9 @@ use crate::{
     state::AppState,
 };
 
+/// The highest page number a list accepts (a hundred million rows at the largest page size).
+const MAX_PAGE: u32 = 1_000_000;
+
 /// `page` (from 1) and `pageSize` (1 to 100, default 20) of a list query.
 /// (Each query struct names them itself: serde's `flatten` cannot read
 /// numbers from a query string.)
@@ -27,8 +30,8 @@ fn paging(page: Option<u32>, page_size: Option<u32>) -> Result<Paging, ApiError>
     let page = page.unwrap_or(1);
     let page_size = page_size.unwrap_or(20);
     let mut errors = Vec::new();
-    if page == 0 {
-        errors.push("page starts at 1.".to_string());
+    if !(1..=MAX_PAGE).contains(&page) {
+        errors.push(format!("page must be from 1 to {MAX_PAGE}."));
     }
     if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
         errors.push(format!("pageSize must be from 1 to {MAX_PAGE_SIZE}."));
@@ -45,7 +48,7 @@ fn paging(page: Option<u32>, page_size: Option<u32>) -> Result<Paging, ApiError>
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// From 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]
@@ -164,7 +167,7 @@ pub async fn revoke_sessions(
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// From 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]

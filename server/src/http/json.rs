@@ -176,8 +176,8 @@ mod properties {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| Value::from(n)),
-            any::<f64>().prop_map(|f| Value::from(f)),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
             "\\PC{0,20}".prop_map(Value::String),
         ];
         leaf.prop_recursive(3, 32, 6, |inner| {
