@@ -129,7 +129,7 @@ pub async fn run(command: AdminCommand, config: Config) -> Result<String, CliErr
             let changed = sqlx::query("UPDATE users SET role = 'Admin', updated_at = $1 WHERE username_key = $2 OR email_key = $2")
                 .bind(now)
                 .bind(login_key(&username))
-                .execute(&db.pool)
+                .execute(&db.writer)
                 .await
                 .map_err(failed)?
                 .rows_affected();

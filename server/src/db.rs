@@ -19,10 +19,16 @@ pub enum Backend {
     Postgres,
 }
 
-/// The pool, and which backend is behind it.
+/// The pools, and which backend is behind them.
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// For reads.
     pub pool: AnyPool,
+    /// For writes and write transactions. On SQLite a pool of one connection:
+    /// writers wait their turn here, in order, instead of sleeping in
+    /// SQLite's busy handler (which backs off up to 100 ms at a time) while
+    /// another connection holds the write lock. On PostgreSQL, `pool` itself.
+    pub writer: AnyPool,
     pub backend: Backend,
 }
 
@@ -55,36 +61,36 @@ impl Db {
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
         let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
-        let pool = match backend {
-            Backend::Sqlite => pool_options
-                .max_connections(8)
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        // WAL lets readers run beside the one writer; the busy
-                        // timeout makes a second writer wait instead of failing.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
-                        Ok(())
-                    })
-                })
-                .connect_with(options)
-                .await
-                .map_err(DbError::Connect)?,
-            Backend::Postgres => pool_options
-                .max_connections(16)
-                .connect_with(options)
-                .await
-                .map_err(DbError::Connect)?,
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                let pool = sqlite_pool(pool_options.clone(), 8, options.clone()).await?;
+                // An in-memory database exists once per connection: no second pool.
+                let writer = if url.contains("mode=memory") || url.contains(":memory:") {
+                    pool.clone()
+                } else {
+                    sqlite_pool(pool_options, 1, options).await?
+                };
+                (pool, writer)
+            }
+            Backend::Postgres => {
+                let pool = pool_options
+                    .max_connections(16)
+                    .connect_with(options)
+                    .await
+                    .map_err(DbError::Connect)?;
+                (pool.clone(), pool)
+            }
         };
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await.map_err(DbError::Migrate)?;
-        Ok(Db { pool, backend })
+        migrator.run(&writer).await.map_err(DbError::Migrate)?;
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// True when the database answers a trivial query.
@@ -94,6 +100,30 @@ impl Db {
             .await
             .map(|_| ())
     }
+}
+
+async fn sqlite_pool(
+    pool_options: AnyPoolOptions,
+    connections: u32,
+    options: AnyConnectOptions,
+) -> Result<AnyPool, DbError> {
+    pool_options
+        .max_connections(connections)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers run beside the one writer; the busy
+                // timeout makes a writer of another process wait instead of failing.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(DbError::Connect)
 }
 
 /// Makes sure a file database can be created: its directory exists and the

@@ -15,7 +15,7 @@ use crate::{
     http::{self, limits::AuthRateLimiter},
     metrics::Metrics,
     redis_store::RedisStore,
-    state::AppState,
+    state::{AppState, Services},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +74,7 @@ impl Application {
         let auth = AuthService::new(&config, db.clone(), redis.clone(), clock, metrics.clone())?;
         let auth_rate_limiter = config.auth_rate_limit.map(AuthRateLimiter::new);
         spawn_cleanup(auth.clone(), auth_rate_limiter.clone());
-        let state = AppState {
+        let state = AppState::new(Services {
             leptos_options: leptos_options(&config),
             config: Arc::new(config),
             db,
@@ -82,7 +82,7 @@ impl Application {
             auth,
             metrics,
             auth_rate_limiter,
-        };
+        });
         let router = http::router(state.clone());
         Ok(Application {
             listener,

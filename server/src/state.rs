@@ -1,6 +1,6 @@
 //! What every handler can reach.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -10,8 +10,12 @@ use crate::{
     redis_store::RedisStore,
 };
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Shared by every request: one pointer to clone, however many middleware
+/// layers and extractors take it (the Leptos options alone are a dozen fields).
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+pub struct Services {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
     pub db: Db,
@@ -21,4 +25,24 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Off when `AUTH_RATE_PER_SECOND=0`.
     pub auth_rate_limiter: Option<AuthRateLimiter>,
+}
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        AppState(Arc::new(services))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
 }

@@ -140,7 +140,7 @@ impl AuditLog {
         .bind(client.ip.as_deref())
         .bind(client.user_agent.as_deref())
         .bind(event.detail)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await;
         if let Err(e) = stored {
             tracing::error!(error = %e, event = event.kind.as_str(), "cannot store an audit event");

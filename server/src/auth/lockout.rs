@@ -76,7 +76,7 @@ impl Lockout {
             SharedStore::Database(db) => {
                 sqlx::query("DELETE FROM login_failures WHERE subject = $1")
                     .bind(&user)
-                    .execute(&db.pool)
+                    .execute(&db.writer)
                     .await?;
             }
             SharedStore::Redis(redis) => {
@@ -145,7 +145,7 @@ impl Lockout {
             .bind(subject)
             .bind(now)
             .bind(now - self.window)
-            .fetch_one(&db.pool)
+            .fetch_one(&db.writer)
             .await?),
             SharedStore::Redis(redis) => {
                 let mut conn = redis.conn.clone();
@@ -174,7 +174,7 @@ impl Lockout {
                 "DELETE FROM login_failures WHERE window_start <= $1",
             )
             .bind(now - self.window)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?
             .rows_affected()),
             SharedStore::Redis(_) => Ok(0),

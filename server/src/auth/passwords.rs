@@ -43,6 +43,28 @@ pub enum Verified {
     YesButRehash,
 }
 
+/// Lowers the priority of the blocking thread a hash runs on (once per
+/// thread), so a storm of logins takes the cores only when requests that
+/// cost microseconds (token validation) leave them idle. Logins alone still
+/// get every core.
+fn yield_to_requests() {
+    thread_local! {
+        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    #[cfg(target_os = "linux")]
+    LOWERED.with(|lowered| {
+        if !lowered.get() {
+            // SAFETY: plain system calls on the current thread; a failure
+            // only leaves the priority as it was.
+            unsafe {
+                let tid = libc::gettid();
+                libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+            }
+            lowered.set(true);
+        }
+    });
+}
+
 fn prehash(password: &str) -> String {
     STANDARD.encode(Sha256::digest(password.as_bytes()))
 }
@@ -70,7 +92,11 @@ impl PasswordHasher {
         self.waiting.dec();
         let _permit = permit.map_err(|_| HashError::Closed)?;
         let span = Span::current();
-        Ok(tokio::task::spawn_blocking(move || span.in_scope(job)).await?)
+        Ok(tokio::task::spawn_blocking(move || {
+            yield_to_requests();
+            span.in_scope(job)
+        })
+        .await?)
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, HashError> {

@@ -116,8 +116,8 @@ impl RefreshTokens {
     /// "database is locked" instead of waiting its turn.
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.db.backend {
-            Backend::Sqlite => self.db.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.db.pool.begin().await,
+            Backend::Sqlite => self.db.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.db.writer.begin().await,
         }
     }
 
@@ -280,7 +280,7 @@ impl RefreshTokens {
             .bind(now)
             .bind(reason)
             .bind(family_id)
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await
             .map(|r| r.rows_affected() == 1)
     }
@@ -301,7 +301,7 @@ impl RefreshTokens {
         .bind(reason)
         .bind(user_id)
         .bind(keep)
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await
         .map(|r| r.rows_affected())
     }
@@ -347,7 +347,7 @@ impl RefreshTokens {
     pub async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
         sqlx::query("DELETE FROM refresh_families WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await
             .map(|r| r.rows_affected())
     }

@@ -24,7 +24,7 @@ impl RevocationList {
                 sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
                     .bind(jti)
                     .bind(expires_at)
-                    .execute(&db.pool)
+                    .execute(&db.writer)
                     .await?;
             }
             SharedStore::Redis(redis) => {
@@ -69,7 +69,7 @@ impl RevocationList {
                 "DELETE FROM revoked_tokens WHERE expires_at <= $1",
             )
             .bind(now)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?
             .rows_affected()),
             SharedStore::Redis(_) => Ok(0),

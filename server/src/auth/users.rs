@@ -103,7 +103,7 @@ pub async fn insert(
     .bind(account.full_name.as_str())
     .bind(password_hash)
     .bind(now)
-    .fetch_one(&db.pool)
+    .fetch_one(&db.writer)
     .await
 }
 
@@ -117,7 +117,7 @@ pub async fn set_password_hash(
         .bind(password_hash)
         .bind(now)
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await
         .map(|_| ())
 }
@@ -226,7 +226,7 @@ pub async fn set_role_guarded(
     .bind(role)
     .bind(now)
     .bind(id)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?
     .rows_affected();
     guarded_outcome(db, id, changed).await
@@ -246,7 +246,7 @@ pub async fn set_active_guarded(
     .bind(active)
     .bind(now)
     .bind(id)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?
     .rows_affected();
     guarded_outcome(db, id, changed).await
@@ -275,7 +275,7 @@ pub async fn insert_with_role(
     sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
         .bind(role.as_str())
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(id)
 }

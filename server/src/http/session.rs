@@ -58,7 +58,7 @@ impl SessionStore for SessionRecords {
                 .bind(id)
                 .bind(json)
                 .bind(expires_at)
-                .execute(&db.pool)
+                .execute(&db.writer)
                 .await
                 .map_err(backend)?;
             }
@@ -107,7 +107,7 @@ impl SessionStore for SessionRecords {
             SessionRecords::Database(db) => {
                 sqlx::query("DELETE FROM browser_sessions WHERE id = $1")
                     .bind(id.to_string())
-                    .execute(&db.pool)
+                    .execute(&db.writer)
                     .await
                     .map_err(backend)?;
             }
