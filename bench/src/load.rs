@@ -11,6 +11,7 @@ use std::{
 };
 
 use hdrhistogram::Histogram;
+use serde::Serialize;
 
 /// What a scenario measured.
 pub struct Stats {
@@ -36,6 +37,7 @@ impl Stats {
 }
 
 /// The figures a table row shows, from either load generator.
+#[derive(Serialize, Clone)]
 pub struct Summary {
     pub requests: u64,
     pub errors: u64,

@@ -53,12 +53,8 @@ struct Args {
 pub struct Row {
     pub backend: String,
     pub scenario: String,
-    pub requests: u64,
-    pub errors: u64,
-    pub rps: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub max_ms: f64,
+    #[serde(flatten)]
+    pub stats: load::Summary,
     pub peak_rss_mb: f64,
     /// Scenario-specific figures (the login CPU fraction, a soak's RSS drift...).
     pub note: String,
@@ -149,12 +145,12 @@ fn print_table(rows: &[Row]) {
             "{:<9} {:<22} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>9.1} {:>9.1}  {}",
             r.backend,
             r.scenario,
-            r.requests,
-            r.errors,
-            r.rps,
-            r.p50_ms,
-            r.p99_ms,
-            r.max_ms,
+            r.stats.requests,
+            r.stats.errors,
+            r.stats.rps,
+            r.stats.p50_ms,
+            r.stats.p99_ms,
+            r.stats.max_ms,
             r.peak_rss_mb,
             r.note
         );

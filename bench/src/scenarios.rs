@@ -32,16 +32,10 @@ fn client() -> Client {
 }
 
 fn row(backend: &str, scenario: &str, stats: impl Into<Summary>, rss_mb: f64, note: String) -> Row {
-    let stats: Summary = stats.into();
     Row {
         backend: backend.into(),
         scenario: scenario.into(),
-        requests: stats.requests,
-        errors: stats.errors,
-        rps: stats.rps,
-        p50_ms: stats.p50_ms,
-        p99_ms: stats.p99_ms,
-        max_ms: stats.max_ms,
+        stats: stats.into(),
         peak_rss_mb: rss_mb,
         note,
     }

@@ -41,7 +41,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     state.metrics.observe_request(
         method.as_str(),
         route,
-        response.status().as_u16(),
+        response.status(),
         started.elapsed().as_secs_f64(),
     );
     response

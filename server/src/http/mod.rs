@@ -178,9 +178,9 @@ pub fn router(state: AppState) -> Router {
 /// into its inline scripts.
 fn use_csp_nonce() {
     let nonce = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<security::CspNonce>().cloned());
+        .and_then(|parts| parts.extensions.get::<Nonce>().cloned());
     if let Some(nonce) = nonce {
-        provide_context(Nonce::from_value(nonce.0));
+        provide_context(nonce);
     }
 }
 
@@ -205,17 +205,41 @@ fn with_middleware<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Route
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
+/// What a path serves; it decides the caching and the security policy of the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ResponseKind {
+    /// The hashed JS, WASM and CSS under `/pkg`.
+    Asset,
+    /// JSON of the API, and the metrics.
+    Data,
+    /// Swagger UI.
+    Docs,
+    /// The app's pages and the other files of the site.
+    Page,
+}
+
+impl ResponseKind {
+    fn of(path: &str) -> Self {
+        if path.starts_with("/pkg/") {
+            ResponseKind::Asset
+        } else if path.starts_with("/api/") || path == "/metrics" {
+            ResponseKind::Data
+        } else if path == "/docs" || path.starts_with("/docs/") {
+            ResponseKind::Docs
+        } else {
+            ResponseKind::Page
+        }
+    }
+}
+
 /// Hashed assets never change, so browsers may keep them for a year; the
 /// names change with the content. API answers carry tokens and personal
 /// data, so nothing may store them (RFC 6749 §5.1). Pages are revalidated.
 async fn cache_headers(req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let policy = if path.starts_with("/pkg/") {
-        "public, max-age=31536000, immutable"
-    } else if path.starts_with("/api/") {
-        "no-store"
-    } else {
-        "no-cache"
+    let policy = match ResponseKind::of(req.uri().path()) {
+        ResponseKind::Asset => "public, max-age=31536000, immutable",
+        ResponseKind::Data => "no-store",
+        ResponseKind::Docs | ResponseKind::Page => "no-cache",
     };
     let mut response = next.run(req).await;
     if !response.headers().contains_key(header::CACHE_CONTROL) {
@@ -237,6 +261,23 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+
+    #[test]
+    fn paths_are_sorted_into_what_they_serve() {
+        use ResponseKind::*;
+        for (path, kind) in [
+            ("/pkg/auth.abc123.wasm", Asset),
+            ("/api/auth/me", Data),
+            ("/metrics", Data),
+            ("/docs/", Docs),
+            ("/docs", Docs),
+            ("/documents", Page),
+            ("/login", Page),
+            ("/favicon.svg", Page),
+        ] {
+            assert_eq!(ResponseKind::of(path), kind, "{path}");
+        }
+    }
 
     #[tokio::test]
     async fn a_panicking_handler_is_a_500_in_the_envelope() {

@@ -1,13 +1,9 @@
 //! The OpenAPI 3.1 document of `/api`, generated from the handlers'
 //! annotations and the shared wire types, and Swagger UI at `/docs`.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use axum::{
-    http::{header, HeaderValue},
-    response::{IntoResponse, Response},
-    Router,
-};
+use axum::{http::header, response::IntoResponse, Router};
 use serde::Serialize;
 use utoipa::{
     openapi::{
@@ -107,21 +103,18 @@ pub struct EmptyEnvelope {
 }
 
 /// Serialised once: the document does not change while the server runs.
-static DOCUMENT: LazyLock<Arc<str>> = LazyLock::new(|| {
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     ApiDoc::openapi()
         .to_pretty_json()
         .expect("the OpenAPI document serialises")
-        .into()
 });
 
 /// `GET /api/openapi.json`.
-pub async fn document() -> Response {
-    let mut response = DOCUMENT.to_string().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+pub async fn document() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
+    )
 }
 
 /// Swagger UI at `/docs`, from assets compiled into the binary.

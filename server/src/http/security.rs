@@ -8,23 +8,11 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use leptos::nonce::Nonce;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use super::ResponseKind;
 use crate::{config::Config, state::AppState};
-
-/// The nonce of one page response: Leptos puts it on its inline scripts,
-/// and the CSP header allows exactly those.
-#[derive(Clone)]
-pub struct CspNonce(pub String);
-
-impl CspNonce {
-    fn new() -> Self {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).expect("the OS random source works");
-        CspNonce(URL_SAFE_NO_PAD.encode(bytes))
-    }
-}
 
 /// The policy of the app's pages. `'wasm-unsafe-eval'` lets the page compile
 /// its own WebAssembly; it does not allow `eval` of JavaScript.
@@ -47,23 +35,24 @@ const DOCS_POLICY: &str =
 /// API answers are data, never documents: nothing may run or embed them.
 const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
+/// Sets the security headers. A page gets a new nonce, which
+/// `use_csp_nonce` hands to Leptos for its inline scripts.
 pub async fn headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let is_docs = path == "/docs" || path.starts_with("/docs/");
-    // Only documents need a nonce; answers of the API, metrics and static
-    // files get a fixed policy without the cost of one.
-    let is_data = path.starts_with("/api/") || path.starts_with("/pkg/") || path == "/metrics";
-    let nonce = (!is_data && !is_docs).then(CspNonce::new);
+    let kind = ResponseKind::of(req.uri().path());
+    let nonce = (kind == ResponseKind::Page).then(Nonce::new);
     if let Some(nonce) = &nonce {
         req.extensions_mut().insert(nonce.clone());
     }
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
-    let policy = match &nonce {
-        Some(nonce) => HeaderValue::from_str(&page_policy(&nonce.0, !state.config.is_production()))
-            .expect("a nonce is base64url"),
-        None if is_docs => HeaderValue::from_static(DOCS_POLICY),
-        None => HeaderValue::from_static(API_POLICY),
+    let policy = match (&nonce, kind) {
+        (Some(nonce), _) => {
+            HeaderValue::from_str(&page_policy(nonce, !state.config.is_production()))
+                .expect("a nonce is base64url")
+        }
+        (None, ResponseKind::Docs) => HeaderValue::from_static(DOCS_POLICY),
+        // Static files and API answers: nothing in them may run or be framed.
+        (None, _) => HeaderValue::from_static(API_POLICY),
     };
     headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.insert(
@@ -123,10 +112,5 @@ mod tests {
         assert!(!policy.contains("unsafe-inline"));
         assert!(!policy.contains("ws:"));
         assert!(page_policy("abc", true).contains("connect-src 'self' ws:"));
-    }
-
-    #[test]
-    fn nonces_differ() {
-        assert_ne!(CspNonce::new().0, CspNonce::new().0);
     }
 }

@@ -56,7 +56,7 @@ async fn auth_events_and_requests_are_counted_by_route_and_status() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, login) = app.login("metered", PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, refreshed) = app
+    let (status, _) = app
         .refresh(login["data"]["refreshToken"].as_str().unwrap())
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -70,7 +70,6 @@ async fn auth_events_and_requests_are_counted_by_route_and_status() {
         .revoke(user["accessToken"].as_str().unwrap(), None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    let _ = refreshed;
     let _ = app.get("/api/users/42").await;
     let _ = app.get("/no/such/page/42").await;
 
