@@ -82,7 +82,7 @@ impl AuthService {
     ) -> Result<AdminUser, AuthError> {
         let now = self.0.clock.now();
         match users::set_role_guarded(&self.0.db, id, role.as_str(), now).await? {
-            Guarded::Done => {}
+            Guarded::Done => self.0.validation.invalidate().await?,
             Guarded::NoSuchUser => return Err(AuthError::NotFound),
             Guarded::LastAdmin => {
                 return Err(AuthError::Conflict(
@@ -110,7 +110,7 @@ impl AuthService {
     ) -> Result<AdminUser, AuthError> {
         let now = self.0.clock.now();
         match users::set_active_guarded(&self.0.db, id, active, now).await? {
-            Guarded::Done => {}
+            Guarded::Done => self.0.validation.invalidate().await?,
             Guarded::NoSuchUser => return Err(AuthError::NotFound),
             Guarded::LastAdmin => {
                 return Err(AuthError::Conflict(

@@ -13,6 +13,7 @@ pub mod revocation;
 pub mod sessions;
 pub mod store;
 pub mod users;
+pub mod validation_cache;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ use self::{
     revocation::RevocationList,
     store::{SharedStore, StoreError},
     users::login_key,
+    validation_cache::ValidationCache,
 };
 use crate::{config::Config, db::Db, metrics::Metrics, redis_store::RedisStore};
 
@@ -106,6 +108,7 @@ struct Inner {
     revocations: RevocationList,
     lockout: Lockout,
     audit: AuditLog,
+    validation: ValidationCache,
 }
 
 impl AuthService {
@@ -116,6 +119,7 @@ impl AuthService {
         clock: Clock,
         metrics: Metrics,
     ) -> Result<Self, AuthError> {
+        let validation = ValidationCache::new(&db, redis.as_ref());
         let store = match redis {
             Some(redis) => SharedStore::Redis(redis),
             None => SharedStore::Database(db.clone()),
@@ -126,10 +130,11 @@ impl AuthService {
             access: AccessTokens::new(config),
             refresh: RefreshTokens::new(
                 db.clone(),
+                validation.clone(),
                 config.refresh_token_ttl.as_secs() as i64,
                 config.refresh_reuse_grace.as_secs() as i64,
             ),
-            revocations: RevocationList::new(store.clone()),
+            revocations: RevocationList::new(store.clone(), validation.clone()),
             lockout: Lockout::new(
                 store,
                 config.lockout_threshold,
@@ -137,6 +142,7 @@ impl AuthService {
                 config.lockout_window.as_secs() as i64,
             ),
             audit: AuditLog::new(db.clone(), metrics),
+            validation,
             db,
         })))
     }
@@ -409,55 +415,65 @@ impl AuthService {
     }
 
     /// Checks a bearer token: signature and claims, then the revocation
-    /// list, then that the user still exists and is active.
+    /// list, that its session is on, and that the user exists and is active.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthError> {
         let me = &self.0;
-        let claims = me
-            .access
-            .verify(token, me.clock.now())
-            .map_err(|e| match e {
-                TokenError::Invalid(why) => AuthError::InvalidToken(why),
-                other => AuthError::InvalidToken(other.to_string()),
-            })?;
+        let now = me.clock.now();
+        let claims = me.access.verify(token, now).map_err(|e| match e {
+            TokenError::Invalid(why) => AuthError::InvalidToken(why),
+            other => AuthError::InvalidToken(other.to_string()),
+        })?;
         let id: i64 = claims
             .sub
             .parse()
             .map_err(|_| AuthError::InvalidToken("bad subject".into()))?;
-        // One database query reads the user (active flag and role as stored
-        // now), whether the token's session is still on and, when the list
-        // lives in the database, whether the jti is revoked. (Each SQLite query
-        // is a hand-off to a connection thread: the profile showed those
-        // context switches as the cost of validation.) With Redis, the list
-        // is asked at the same time.
+        // With Redis, the revocation list and the generation are asked at
+        // once; in the database, the list is part of the query below.
         let in_database = me.revocations.in_database();
-        let listed_jti = in_database.then_some(claims.jti.as_str());
-        let (row, revoked_elsewhere) = tokio::join!(
-            users::find_for_token(&me.db, id, &claims.sid, listed_jti, me.clock.now()),
-            async {
-                if in_database {
-                    Ok(false)
-                } else {
-                    me.revocations.is_revoked(&claims.jti).await
-                }
+        let (generation, revoked_elsewhere) = tokio::join!(me.validation.generation(), async {
+            if in_database {
+                Ok(false)
+            } else {
+                me.revocations.is_revoked(&claims.jti).await
             }
-        );
-        let (row, revoked_elsewhere) = (row?, revoked_elsewhere?);
-        if revoked_elsewhere || row.as_ref().is_some_and(|r| r.revoked != 0) {
+        });
+        let (generation, revoked_elsewhere) = (generation?, revoked_elsewhere?);
+        if revoked_elsewhere {
             return Err(AuthError::InvalidToken("revoked".into()));
         }
-        match row {
-            None => Err(AuthError::InvalidToken("user deleted".into())),
-            Some(row) if row.user.is_active == 0 => {
-                Err(AuthError::InvalidToken("user deactivated".into()))
+        if let Some(answer) = me.validation.get(&claims.jti, generation) {
+            if answer.session_expires_at <= now {
+                return Err(AuthError::InvalidToken("session ended".into()));
             }
-            Some(row) if row.session_active == 0 => {
-                Err(AuthError::InvalidToken("session ended".into()))
-            }
-            Some(row) => Ok(Authenticated {
-                user: row.user.to_api(),
+            return Ok(Authenticated {
+                user: answer.user.clone(),
                 claims,
-            }),
+            });
         }
+        // One query reads the user (active flag and role as stored now), the
+        // token's session and, when the list lives in the database, whether
+        // the jti is revoked. (Each SQLite query is a hand-off to a connection
+        // thread: the profile showed those context switches as the cost of
+        // validation, hence the one query, and the cache in front of it.)
+        let listed_jti = in_database.then_some(claims.jti.as_str());
+        let row = users::find_for_token(&me.db, id, &claims.sid, listed_jti).await?;
+        let Some(row) = row else {
+            return Err(AuthError::InvalidToken("user deleted".into()));
+        };
+        if row.revoked != 0 {
+            return Err(AuthError::InvalidToken("revoked".into()));
+        }
+        if row.user.is_active == 0 {
+            return Err(AuthError::InvalidToken("user deactivated".into()));
+        }
+        let session_expires_at = match row.session_expires_at {
+            Some(expires_at) if expires_at > now => expires_at,
+            _ => return Err(AuthError::InvalidToken("session ended".into())),
+        };
+        let user = row.user.to_api();
+        me.validation
+            .remember(&claims.jti, generation, &user, session_expires_at);
+        Ok(Authenticated { user, claims })
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>, AuthError> {

@@ -7,6 +7,7 @@
 use base64::{engine::general_purpose::STANDARD, Engine};
 use sha2::{Digest, Sha256};
 
+use super::{store::StoreError, validation_cache::ValidationCache};
 use crate::db::{Backend, Db};
 
 /// 32 random bytes, standard base64 with padding: 44 characters.
@@ -102,13 +103,19 @@ pub struct Origin<'a> {
 #[derive(Clone)]
 pub struct RefreshTokens {
     db: Db,
+    validation: ValidationCache,
     ttl: i64,
     grace: i64,
 }
 
 impl RefreshTokens {
-    pub fn new(db: Db, ttl: i64, grace: i64) -> Self {
-        RefreshTokens { db, ttl, grace }
+    pub fn new(db: Db, validation: ValidationCache, ttl: i64, grace: i64) -> Self {
+        RefreshTokens {
+            db,
+            validation,
+            ttl,
+            grace,
+        }
     }
 
     /// A write transaction. SQLite's must take the write lock up front
@@ -166,7 +173,7 @@ impl RefreshTokens {
     }
 
     /// Rotates `presented`: see the module documentation.
-    pub async fn rotate(&self, presented: &str, now: i64) -> Result<Rotation, sqlx::Error> {
+    pub async fn rotate(&self, presented: &str, now: i64) -> Result<Rotation, StoreError> {
         if presented.len() != TOKEN_LEN
             || STANDARD.decode(presented).map(|b| b.len()) != Ok(TOKEN_BYTES)
         {
@@ -275,14 +282,19 @@ impl RefreshTokens {
         family_id: &str,
         reason: &str,
         now: i64,
-    ) -> Result<bool, sqlx::Error> {
-        sqlx::query("UPDATE refresh_families SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
+    ) -> Result<bool, StoreError> {
+        let revoked = sqlx::query("UPDATE refresh_families SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
             .bind(now)
             .bind(reason)
             .bind(family_id)
             .execute(&self.db.writer)
-            .await
-            .map(|r| r.rows_affected() == 1)
+            .await?
+            .rows_affected()
+            == 1;
+        if revoked {
+            self.validation.invalidate().await?;
+        }
+        Ok(revoked)
     }
 
     /// Revokes every active family of a user, except `keep`; returns how many.
@@ -292,8 +304,8 @@ impl RefreshTokens {
         reason: &str,
         keep: Option<&str>,
         now: i64,
-    ) -> Result<u64, sqlx::Error> {
-        sqlx::query(
+    ) -> Result<u64, StoreError> {
+        let revoked = sqlx::query(
             "UPDATE refresh_families SET revoked_at = $1, revoked_reason = $2 \
              WHERE user_id = $3 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4)",
         )
@@ -302,8 +314,12 @@ impl RefreshTokens {
         .bind(user_id)
         .bind(keep)
         .execute(&self.db.writer)
-        .await
-        .map(|r| r.rows_affected())
+        .await?
+        .rows_affected();
+        if revoked > 0 {
+            self.validation.invalidate().await?;
+        }
+        Ok(revoked)
     }
 
     /// A user's families that are neither revoked nor expired, newest first.

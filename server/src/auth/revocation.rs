@@ -1,16 +1,20 @@
 //! The revocation list: the `jti` of every access token revoked before its
 //! expiry, kept until that expiry.
 
-use super::store::{SharedStore, StoreError};
+use super::{
+    store::{SharedStore, StoreError},
+    validation_cache::ValidationCache,
+};
 
 #[derive(Clone)]
 pub struct RevocationList {
     store: SharedStore,
+    validation: ValidationCache,
 }
 
 impl RevocationList {
-    pub fn new(store: SharedStore) -> Self {
-        RevocationList { store }
+    pub fn new(store: SharedStore, validation: ValidationCache) -> Self {
+        RevocationList { store, validation }
     }
 
     /// True when the list is a database table (and can be joined into a query).
@@ -39,7 +43,7 @@ impl RevocationList {
                     .await?;
             }
         }
-        Ok(())
+        self.validation.invalidate().await
     }
 
     pub async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {

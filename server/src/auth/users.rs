@@ -128,7 +128,8 @@ pub async fn set_password_hash(
 pub struct TokenUserRow {
     #[sqlx(flatten)]
     pub user: UserRow,
-    pub session_active: i64,
+    /// When the token's session expires; `None` when it was revoked or is not the user's.
+    pub session_expires_at: Option<i64>,
     pub revoked: i64,
 }
 
@@ -139,19 +140,17 @@ pub async fn find_for_token(
     id: i64,
     family_id: &str,
     jti: Option<&str>,
-    now: i64,
 ) -> Result<Option<TokenUserRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         user_columns!(),
-        ", (SELECT COUNT(*) FROM refresh_families f WHERE f.id = $2 AND f.user_id = users.id \
-           AND f.revoked_at IS NULL AND f.expires_at > $3) AS session_active, \
-         (SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = $4) AS revoked \
+        ", (SELECT f.expires_at FROM refresh_families f WHERE f.id = $2 AND f.user_id = users.id \
+           AND f.revoked_at IS NULL) AS session_expires_at, \
+         (SELECT COUNT(*) FROM revoked_tokens r WHERE r.jti = $3) AS revoked \
          FROM users WHERE id = $1"
     ))
     .bind(id)
     .bind(family_id)
-    .bind(now)
     .bind(jti)
     .fetch_optional(&db.pool)
     .await

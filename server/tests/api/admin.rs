@@ -1,37 +1,9 @@
 //! The admin API: role checks, user management, the audit log.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::{helpers::*, on_every_backend};
-
-/// Registers `username` and makes them an Admin; returns their access token.
-async fn admin(app: &TestApp, username: &str) -> (String, i64) {
-    let data = app.register(username).await;
-    sqlx::query("UPDATE users SET role = 'Admin' WHERE username = $1")
-        .bind(username)
-        .execute(&app.state().db.pool)
-        .await
-        .unwrap();
-    (
-        data["accessToken"].as_str().unwrap().to_string(),
-        data["user"]["id"].as_i64().unwrap(),
-    )
-}
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    envelope(request.send().await.unwrap()).await
-}
 
 on_every_backend! {
     async fn a_user_gets_403_insufficient_scope_from_every_admin_endpoint(app) {
@@ -59,85 +31,85 @@ on_every_backend! {
     }
 
     async fn admins_list_and_search_users_a_page_at_a_time(app) {
-        let (token, _) = admin(&app, "boss").await;
+        let (token, _) = app.admin("boss").await;
         for name in ["bob", "bobby", "carla"] {
             app.register(name).await;
         }
-        let (status, body) = call(&app, Method::GET, "/api/admin/users?page=1&pageSize=2", &token, None).await;
+        let (status, body) = app.call(Method::GET, "/api/admin/users?page=1&pageSize=2", &token, None).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["data"]["total"], 4);
         assert_eq!(body["data"]["items"].as_array().unwrap().len(), 2);
         assert_eq!((body["data"]["page"].as_u64(), body["data"]["pageSize"].as_u64()), (Some(1), Some(2)));
-        let (_, second) = call(&app, Method::GET, "/api/admin/users?page=2&pageSize=2", &token, None).await;
+        let (_, second) = app.call(Method::GET, "/api/admin/users?page=2&pageSize=2", &token, None).await;
         assert_eq!(second["data"]["items"][1]["username"], "carla");
         assert!(second["data"]["items"][1]["createdAt"].as_str().unwrap().ends_with('Z'));
 
-        let (_, found) = call(&app, Method::GET, "/api/admin/users?search=BOB", &token, None).await;
+        let (_, found) = app.call(Method::GET, "/api/admin/users?search=BOB", &token, None).await;
         assert_eq!(found["data"]["total"], 2, "{found}");
-        let (_, none) = call(&app, Method::GET, "/api/admin/users?search=%25", &token, None).await;
+        let (_, none) = app.call(Method::GET, "/api/admin/users?search=%25", &token, None).await;
         assert_eq!(none["data"]["total"], 0, "LIKE wildcards are matched literally");
 
         for bad in ["pageSize=101", "pageSize=0", "page=0", "pageSize=lots"] {
-            let (status, body) = call(&app, Method::GET, &format!("/api/admin/users?{bad}"), &token, None).await;
+            let (status, body) = app.call(Method::GET, &format!("/api/admin/users?{bad}"), &token, None).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         }
     }
 
     async fn a_role_change_takes_effect_at_once_on_tokens_already_issued(app) {
-        let (admin_token, _) = admin(&app, "chief").await;
+        let (admin_token, _) = app.admin("chief").await;
         let user = app.register("rising").await;
         let token = user["accessToken"].as_str().unwrap();
         let id = user["user"]["id"].as_i64().unwrap();
-        assert_eq!(call(&app, Method::GET, "/api/admin/users", token, None).await.0, StatusCode::FORBIDDEN);
-        let (status, body) = call(&app, Method::PATCH, &format!("/api/admin/users/{id}/role"), &admin_token, Some(json!({"role": "Admin"}))).await;
+        assert_eq!(app.call(Method::GET, "/api/admin/users", token, None).await.0, StatusCode::FORBIDDEN);
+        let (status, body) = app.call(Method::PATCH, &format!("/api/admin/users/{id}/role"), &admin_token, Some(json!({"role": "Admin"}))).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["data"]["role"], "Admin");
         // The token still says "User"; the database decides.
         assert_eq!(jwt_part(token, 1)["role"], "User");
-        assert_eq!(call(&app, Method::GET, "/api/admin/users", token, None).await.0, StatusCode::OK);
-        call(&app, Method::PATCH, &format!("/api/admin/users/{id}/role"), &admin_token, Some(json!({"role": "User"}))).await;
-        assert_eq!(call(&app, Method::GET, "/api/admin/users", token, None).await.0, StatusCode::FORBIDDEN);
-        let (status, _) = call(&app, Method::PATCH, &format!("/api/admin/users/{id}/role"), &admin_token, Some(json!({"role": "Root"}))).await;
+        assert_eq!(app.call(Method::GET, "/api/admin/users", token, None).await.0, StatusCode::OK);
+        app.call(Method::PATCH, &format!("/api/admin/users/{id}/role"), &admin_token, Some(json!({"role": "User"}))).await;
+        assert_eq!(app.call(Method::GET, "/api/admin/users", token, None).await.0, StatusCode::FORBIDDEN);
+        let (status, _) = app.call(Method::PATCH, &format!("/api/admin/users/{id}/role"), &admin_token, Some(json!({"role": "Root"}))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 
     async fn deactivation_stops_tokens_and_sessions_at_once_and_reactivation_restores_login(app) {
-        let (admin_token, _) = admin(&app, "warden").await;
+        let (admin_token, _) = app.admin("warden").await;
         let user = app.register("paused").await;
         let id = user["user"]["id"].as_i64().unwrap();
-        let (status, body) = call(&app, Method::PATCH, &format!("/api/admin/users/{id}/active"), &admin_token, Some(json!({"isActive": false}))).await;
+        let (status, body) = app.call(Method::PATCH, &format!("/api/admin/users/{id}/active"), &admin_token, Some(json!({"isActive": false}))).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["data"]["isActive"], false);
         assert_eq!(app.me(user["accessToken"].as_str().unwrap()).await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(app.refresh(user["refreshToken"].as_str().unwrap()).await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(app.login("paused", PASSWORD).await.0, StatusCode::UNAUTHORIZED);
-        call(&app, Method::PATCH, &format!("/api/admin/users/{id}/active"), &admin_token, Some(json!({"isActive": true}))).await;
+        app.call(Method::PATCH, &format!("/api/admin/users/{id}/active"), &admin_token, Some(json!({"isActive": true}))).await;
         assert_eq!(app.login("paused", PASSWORD).await.0, StatusCode::OK);
         let kinds = app.count("SELECT COUNT(*) FROM audit_events WHERE kind IN ('user_deactivated', 'user_reactivated') AND detail <> $1", "").await;
         assert_eq!(kinds, 2);
     }
 
     async fn the_last_active_admin_cannot_be_demoted_or_deactivated(app) {
-        let (token, id) = admin(&app, "solo").await;
-        let (status, body) = call(&app, Method::PATCH, &format!("/api/admin/users/{id}/role"), &token, Some(json!({"role": "User"}))).await;
+        let (token, id) = app.admin("solo").await;
+        let (status, body) = app.call(Method::PATCH, &format!("/api/admin/users/{id}/role"), &token, Some(json!({"role": "User"}))).await;
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
-        let (status, _) = call(&app, Method::PATCH, &format!("/api/admin/users/{id}/active"), &token, Some(json!({"isActive": false}))).await;
+        let (status, _) = app.call(Method::PATCH, &format!("/api/admin/users/{id}/active"), &token, Some(json!({"isActive": false}))).await;
         assert_eq!(status, StatusCode::CONFLICT);
-        let (_, second) = admin(&app, "deputy").await;
-        let (status, _) = call(&app, Method::PATCH, &format!("/api/admin/users/{second}/role"), &token, Some(json!({"role": "User"}))).await;
+        let (_, second) = app.admin("deputy").await;
+        let (status, _) = app.call(Method::PATCH, &format!("/api/admin/users/{second}/role"), &token, Some(json!({"role": "User"}))).await;
         assert_eq!(status, StatusCode::OK, "another active admin remains");
-        let (status, _) = call(&app, Method::PATCH, "/api/admin/users/999999/role", &token, Some(json!({"role": "User"}))).await;
+        let (status, _) = app.call(Method::PATCH, "/api/admin/users/999999/role", &token, Some(json!({"role": "User"}))).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = call(&app, Method::PATCH, "/api/admin/users/abc/role", &token, Some(json!({"role": "User"}))).await;
+        let (status, _) = app.call(Method::PATCH, "/api/admin/users/abc/role", &token, Some(json!({"role": "User"}))).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
     async fn revoking_a_users_sessions_ends_their_tokens_at_once(app) {
-        let (admin_token, _) = admin(&app, "sheriff").await;
+        let (admin_token, _) = app.admin("sheriff").await;
         let user = app.register("outlaw").await;
         let (_, second) = app.login("outlaw", PASSWORD).await;
         let id = user["user"]["id"].as_i64().unwrap();
-        let (status, body) = call(&app, Method::POST, &format!("/api/admin/users/{id}/revoke-sessions"), &admin_token, None).await;
+        let (status, body) = app.call(Method::POST, &format!("/api/admin/users/{id}/revoke-sessions"), &admin_token, None).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["data"]["revoked"], 2);
         assert_eq!(app.me(user["accessToken"].as_str().unwrap()).await.0, StatusCode::UNAUTHORIZED);
@@ -147,35 +119,35 @@ on_every_backend! {
     }
 
     async fn the_audit_log_filters_by_user_kind_ip_and_time(app) {
-        let (token, _) = admin(&app, "auditor").await;
+        let (token, _) = app.admin("auditor").await;
         let user = app.register("watched").await;
         let id = user["user"]["id"].as_i64().unwrap();
         app.login("watched", "wrong password").await;
         app.login("watched", PASSWORD).await;
 
-        let (status, all) = call(&app, Method::GET, &format!("/api/admin/audit?userId={id}"), &token, None).await;
+        let (status, all) = app.call(Method::GET, &format!("/api/admin/audit?userId={id}"), &token, None).await;
         assert_eq!(status, StatusCode::OK, "{all}");
         let kinds: Vec<&str> = all["data"]["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["login_succeeded", "login_failed", "register"], "newest first");
         assert_eq!(all["data"]["total"], 3);
 
-        let (_, failed) = call(&app, Method::GET, &format!("/api/admin/audit?userId={id}&kind=login_failed"), &token, None).await;
+        let (_, failed) = app.call(Method::GET, &format!("/api/admin/audit?userId={id}&kind=login_failed"), &token, None).await;
         assert_eq!(failed["data"]["total"], 1);
         assert_eq!(failed["data"]["items"][0]["ip"], "127.0.0.1");
-        let (_, by_ip) = call(&app, Method::GET, "/api/admin/audit?ip=10.9.9.9", &token, None).await;
+        let (_, by_ip) = app.call(Method::GET, "/api/admin/audit?ip=10.9.9.9", &token, None).await;
         assert_eq!(by_ip["data"]["total"], 0);
-        let (_, paged) = call(&app, Method::GET, &format!("/api/admin/audit?userId={id}&pageSize=1&page=3"), &token, None).await;
+        let (_, paged) = app.call(Method::GET, &format!("/api/admin/audit?userId={id}&pageSize=1&page=3"), &token, None).await;
         assert_eq!(paged["data"]["items"][0]["kind"], "register");
 
         let now = time::OffsetDateTime::from_unix_timestamp(app.clock.now()).unwrap();
         let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
         let future = fmt(now + time::Duration::hours(1));
         let past = fmt(now - time::Duration::hours(1));
-        let (_, later) = call(&app, Method::GET, &format!("/api/admin/audit?userId={id}&from={future}"), &token, None).await;
+        let (_, later) = app.call(Method::GET, &format!("/api/admin/audit?userId={id}&from={future}"), &token, None).await;
         assert_eq!(later["data"]["total"], 0);
-        let (_, window) = call(&app, Method::GET, &format!("/api/admin/audit?userId={id}&from={past}&to={future}"), &token, None).await;
+        let (_, window) = app.call(Method::GET, &format!("/api/admin/audit?userId={id}&from={past}&to={future}"), &token, None).await;
         assert_eq!(window["data"]["total"], 3);
-        let (status, body) = call(&app, Method::GET, "/api/admin/audit?from=yesterday", &token, None).await;
+        let (status, body) = app.call(Method::GET, "/api/admin/audit?from=yesterday", &token, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     }
 }

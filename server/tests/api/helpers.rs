@@ -1,6 +1,6 @@
 use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::json;
 use serde_json::Value;
 use server::{auth::Clock, config::Config, startup::Application, state::AppState};
@@ -103,6 +103,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, &[]).await
 }
 
+/// Every reqwest client of the tests (built without a default TLS backend)
+/// needs a rustls crypto provider, even for plain HTTP.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A plain client, for tests that start server processes of their own.
+pub fn plain_client() -> Client {
+    install_crypto_provider();
+    Client::new()
+}
+
 /// Starts a server on `backend` with extra settings.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     // TEST_LOG=debug shows the server's logs of a failing test.
@@ -112,8 +124,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
             .with_test_writer()
             .try_init();
     }
-    // The HTTPS client of the TLS test, like every client, needs a crypto provider.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_crypto_provider();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut vars = base_vars(&dir);
     let mut postgres_db = None;
@@ -341,12 +352,52 @@ impl TestApp {
 
     /// Turns a user's active flag off directly in the database (what an
     /// operator's script might do), without the admin API's side effects.
-    pub async fn deactivate(&self, user_id: i64) {
-        sqlx::query("UPDATE users SET is_active = FALSE WHERE id = $1")
-            .bind(user_id)
+    /// Registers `username` and makes them an Admin, in the database before
+    /// their token is ever used; returns that token and their id.
+    pub async fn admin(&self, username: &str) -> (String, i64) {
+        let data = self.register(username).await;
+        sqlx::query("UPDATE users SET role = 'Admin' WHERE username = $1")
+            .bind(username)
             .execute(&self.state().db.pool)
             .await
-            .expect("deactivate");
+            .unwrap();
+        (
+            data["accessToken"].as_str().unwrap().to_string(),
+            data["user"]["id"].as_i64().unwrap(),
+        )
+    }
+
+    /// Sends `body` (if any) with `token` as the bearer; returns the envelope.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        envelope(request.send().await.unwrap()).await
+    }
+
+    /// Deactivates a user the way an admin does, through the admin API.
+    pub async fn deactivate(&self, user_id: i64) {
+        let (admin, _) = self.admin(&format!("deactivator{user_id}")).await;
+        let path = format!("/api/admin/users/{user_id}/active");
+        let (status, body) = self
+            .call(
+                Method::PATCH,
+                &path,
+                &admin,
+                Some(json!({"isActive": false})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "deactivate: {body}");
     }
 
     /// Runs a query on the app's own pool and returns one i64.

@@ -21,3 +21,4 @@ mod revocation;
 mod sessions;
 mod tls;
 mod tokens;
+mod validation_cache;

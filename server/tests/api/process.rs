@@ -149,7 +149,7 @@ async fn sigterm_lets_in_flight_requests_finish() {
     let dir = tempfile::tempdir().unwrap();
     // A real bcrypt cost, so that a login is in flight for a while.
     let (mut child, port) = start(&dir, &[("BCRYPT_COST", "13")]);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     let base = format!("http://127.0.0.1:{port}");
     let body = serde_json::json!({"username": "slow", "email": "slow@example.com", "password": "secret-pw",
         "confirmPassword": "secret-pw", "fullName": "Slow Poke"});

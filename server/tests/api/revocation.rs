@@ -85,7 +85,7 @@ async fn a_token_revoked_through_one_process_is_rejected_by_another_at_once() {
     ];
     let a = Process::start(&vars);
     let b = Process::start(&vars);
-    let client = reqwest::Client::new();
+    let client = plain_client();
 
     let (status, body) = envelope(
         client
@@ -128,6 +128,43 @@ async fn a_token_revoked_through_one_process_is_rejected_by_another_at_once() {
         .await
         .unwrap();
     assert_eq!(envelope(refresh_on_b).await.0, StatusCode::UNAUTHORIZED);
+
+    // A session ended through A (its tokens' jti is not listed anywhere) stops
+    // its token on B at once, though B remembers that token's answer.
+    let login_on_a = || {
+        client
+            .post(a.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": "multi", "password": PASSWORD}))
+            .send()
+    };
+    let (_, ended) = envelope(login_on_a().await.unwrap()).await;
+    let (_, kept) = envelope(login_on_a().await.unwrap()).await;
+    let ended = ended["data"]["accessToken"].as_str().unwrap();
+    let kept = kept["data"]["accessToken"].as_str().unwrap();
+    let me_on_b = |token: &str| client.get(b.url("/api/auth/me")).bearer_auth(token).send();
+    for _ in 0..3 {
+        assert_eq!(
+            envelope(me_on_b(ended).await.unwrap()).await.0,
+            StatusCode::OK
+        );
+    }
+    let sid = jwt_part(ended, 1)["sid"].as_str().unwrap().to_string();
+    let end_on_a = client
+        .delete(a.url(&format!("/api/auth/sessions/{sid}")))
+        .bearer_auth(kept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(envelope(end_on_a).await.0, StatusCode::OK);
+    assert_eq!(
+        envelope(me_on_b(ended).await.unwrap()).await.0,
+        StatusCode::UNAUTHORIZED,
+        "B rejects a token of the ended session on the next request"
+    );
+    assert_eq!(
+        envelope(me_on_b(kept).await.unwrap()).await.0,
+        StatusCode::OK
+    );
 }
 
 /// A Redis server of the test's own, to stop and start.
