@@ -1,8 +1,8 @@
 //! Refresh tokens: opaque, stored as SHA-256, grouped in families (one per
 //! login, with an absolute expiry). Rotation claims the presented token with
-//! one conditional UPDATE inside the transaction that adds its successor, so
-//! of N concurrent rotations exactly one wins; the others, within the grace
-//! window, get the very same successor back.
+//! one conditional UPDATE, whose trigger adds the successor in the same
+//! statement, so of N concurrent rotations exactly one wins; the others,
+//! within the grace window, get the very same successor back.
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use sha2::{Digest, Sha256};
@@ -190,46 +190,35 @@ impl RefreshTokens {
         if row.used_at.is_none() {
             let successor = new_token();
             let sealed = seal(presented, &successor);
-            let mut tx = self.begin().await?;
+            // The `refresh_token_rotated` trigger stores the successor and
+            // marks the family used in this same statement (migration 0003).
+            // Only one of concurrent claims finds `used_at` still empty, and
+            // none succeeds once the family is revoked.
             let claimed = sqlx::query(
                 "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3 \
-                 WHERE token_hash = $4 AND used_at IS NULL",
+                 WHERE token_hash = $4 AND used_at IS NULL AND EXISTS \
+                 (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)",
             )
             .bind(now)
             .bind(token_hash(&successor))
             .bind(sealed)
             .bind(&hash)
-            .execute(&mut *tx)
+            .execute(&self.db.writer)
             .await?
             .rows_affected()
                 == 1;
             if claimed {
-                sqlx::query(
-                    "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, created_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(token_hash(&successor))
-                .bind(&row.family_id)
-                .bind(&hash)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE refresh_families SET last_used_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(&row.family_id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
                 return Ok(Rotation::Rotated {
                     user_id: row.user_id,
                     family_id: row.family_id,
                     token: successor,
                 });
             }
-            tx.rollback().await?;
-            // Another request rotated it first: answer as a repeat of that one.
+            // Another request rotated it first (answer as a repeat of that
+            // one), or the family was revoked meanwhile.
             match self.find(&hash).await? {
-                Some(fresh) => row = fresh,
-                None => return Ok(Rotation::Invalid),
+                Some(fresh) if fresh.revoked_at.is_none() => row = fresh,
+                _ => return Ok(Rotation::Invalid),
             }
         }
 
