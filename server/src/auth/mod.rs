@@ -58,7 +58,7 @@ pub enum AuthError {
     #[error("not found")]
     NotFound,
     #[error("store unavailable: {0}")]
-    Unavailable(#[from] StoreError),
+    Unavailable(StoreError),
     #[error("{0}")]
     Internal(String),
 }
@@ -71,6 +71,16 @@ impl From<sqlx::Error> for AuthError {
                 AuthError::Unavailable(StoreError::Database(e))
             }
             other => AuthError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // A database error is only "unavailable" when it says so.
+            StoreError::Database(e) => e.into(),
+            redis => AuthError::Unavailable(redis),
         }
     }
 }
