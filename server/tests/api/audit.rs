@@ -69,6 +69,34 @@ on_every_backend! {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(events(&app).await.pop().unwrap().ip.as_deref(), Some("127.0.0.1"));
     }
+
+    async fn events_of_concurrent_requests_are_each_stored_once(app) {
+        // Many events at once are stored by the same INSERT; none is lost.
+        let mut chains = Vec::new();
+        for i in 0..24 {
+            chains.push(app.register(&format!("crowd{i}")).await);
+        }
+        let before = events(&app).await.len();
+        let refreshes = chains.iter().map(|data| {
+            app.client
+                .post(app.url("/api/auth/refresh"))
+                .header("user-agent", format!("crowd/{}", data["user"]["id"]))
+                .json(&json!({"refreshToken": data["refreshToken"]}))
+                .send()
+        });
+        for response in futures_util::future::join_all(refreshes).await {
+            assert_eq!(envelope(response.unwrap()).await.0, StatusCode::OK);
+        }
+        let stored = events(&app).await;
+        let added = &stored[before..];
+        assert_eq!(added.len(), 24);
+        let mut users: Vec<i64> = added.iter().map(|e| e.user_id.unwrap()).collect();
+        assert!(added.iter().all(|e| e.kind == "refresh" && e.ip.as_deref() == Some("127.0.0.1")));
+        assert!(added.iter().all(|e| e.user_agent == Some(format!("crowd/{}", e.user_id.unwrap()))));
+        users.sort();
+        users.dedup();
+        assert_eq!(users.len(), 24, "one event per request");
+    }
 }
 
 #[tokio::test]
