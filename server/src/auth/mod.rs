@@ -354,22 +354,20 @@ impl AuthService {
         let now = me.clock.now();
         match me.refresh.rotate(presented, now).await? {
             Rotation::Rotated {
-                user_id,
+                user,
                 family_id,
                 token,
             } => {
-                let user = match self.user(user_id).await? {
-                    Some(user) if user.is_active => user,
-                    _ => {
-                        me.refresh
-                            .revoke_family(&family_id, "user inactive", now)
-                            .await?;
-                        return Err(AuthError::InvalidRefreshToken);
-                    }
-                };
+                if user.is_active == 0 {
+                    me.refresh
+                        .revoke_family(&family_id, "user inactive", now)
+                        .await?;
+                    return Err(AuthError::InvalidRefreshToken);
+                }
+                let user = user.to_api();
                 let event = AuditEvent {
                     kind: AuditKind::Refresh,
-                    user_id: Some(user_id),
+                    user_id: Some(user.id),
                     username: Some(&user.username),
                     detail: None,
                 };

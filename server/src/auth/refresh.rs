@@ -7,7 +7,7 @@
 use base64::{engine::general_purpose::STANDARD, Engine};
 use sha2::{Digest, Sha256};
 
-use super::{store::StoreError, validation_cache::ValidationCache};
+use super::{store::StoreError, users::UserRow, validation_cache::ValidationCache};
 use crate::db::{Backend, Db};
 
 /// 32 random bytes, standard base64 with padding: 44 characters.
@@ -59,11 +59,11 @@ fn unseal(presented: &str, sealed: &str) -> Option<String> {
 }
 
 /// What presenting a refresh token led to.
-#[derive(Debug, PartialEq, Eq)]
 pub enum Rotation {
     /// A new refresh token (or, in the grace window, the one already issued).
     Rotated {
-        user_id: i64,
+        /// The family's user as stored now, read with the token.
+        user: UserRow,
         family_id: String,
         token: String,
     },
@@ -79,7 +79,8 @@ struct PresentedRow {
     used_at: Option<i64>,
     successor_hash: Option<String>,
     successor_sealed: Option<String>,
-    user_id: i64,
+    #[sqlx(flatten)]
+    user: UserRow,
     expires_at: i64,
     revoked_at: Option<i64>,
 }
@@ -164,8 +165,11 @@ impl RefreshTokens {
 
     async fn find(&self, hash: &str) -> Result<Option<PresentedRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT t.family_id, t.used_at, t.successor_hash, t.successor_sealed, f.user_id, f.expires_at, f.revoked_at \
-             FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = $1",
+            "SELECT t.family_id, t.used_at, t.successor_hash, t.successor_sealed, f.expires_at, f.revoked_at, \
+             u.id, u.username, u.email, u.full_name, u.password_hash, u.role, \
+             CASE WHEN u.is_active THEN 1 ELSE 0 END AS is_active \
+             FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
+             JOIN users u ON u.id = f.user_id WHERE t.token_hash = $1",
         )
         .bind(hash)
         .fetch_optional(&self.db.pool)
@@ -209,7 +213,7 @@ impl RefreshTokens {
                 == 1;
             if claimed {
                 return Ok(Rotation::Rotated {
-                    user_id: row.user_id,
+                    user: row.user,
                     family_id: row.family_id,
                     token: successor,
                 });
@@ -224,14 +228,14 @@ impl RefreshTokens {
 
         if let Some(token) = self.grace_successor(presented, &row, now).await? {
             return Ok(Rotation::Rotated {
-                user_id: row.user_id,
+                user: row.user,
                 family_id: row.family_id,
                 token,
             });
         }
         self.revoke_family(&row.family_id, "reuse", now).await?;
         Ok(Rotation::ReuseDetected {
-            user_id: row.user_id,
+            user_id: row.user.id,
             family_id: row.family_id,
         })
     }
