@@ -39,7 +39,6 @@ pub const MAX_AGE: Duration = Duration::from_secs(1);
 const CAPACITY: usize = 50_000;
 
 /// The database's answer for one token, as of `generation`.
-#[derive(Clone)]
 pub struct Remembered {
     pub user: User,
     /// When the token's refresh family (its session) expires.
