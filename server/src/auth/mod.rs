@@ -435,17 +435,13 @@ impl AuthService {
             .sub
             .parse()
             .map_err(|_| AuthError::InvalidToken("bad subject".into()))?;
-        // With Redis, the revocation list and the generation are asked at
-        // once; in the database, the list is part of the query below.
-        let in_database = me.revocations.in_database();
-        let (generation, revoked_elsewhere) = tokio::join!(me.validation.generation(), async {
-            if in_database {
-                Ok(false)
-            } else {
-                me.revocations.is_revoked(&claims.jti).await
-            }
-        });
-        let (generation, revoked_elsewhere) = (generation?, revoked_elsewhere?);
+        // With Redis, the revocation list is asked with the generation, in
+        // one command; in the database, it is part of the query below.
+        let listed = me.revocations.redis_key(&claims.jti);
+        let (generation, revoked_elsewhere) = me
+            .validation
+            .generation_and_listed(listed.as_deref())
+            .await?;
         if revoked_elsewhere {
             return Err(AuthError::InvalidToken("revoked".into()));
         }
@@ -463,7 +459,7 @@ impl AuthService {
         // the jti is revoked. (Each SQLite query is a hand-off to a connection
         // thread: the profile showed those context switches as the cost of
         // validation, hence the one query, and the cache in front of it.)
-        let listed_jti = in_database.then_some(claims.jti.as_str());
+        let listed_jti = listed.is_none().then_some(claims.jti.as_str());
         let row = users::find_for_token(&me.db, id, &claims.sid, listed_jti).await?;
         let Some(row) = row else {
             return Err(AuthError::InvalidToken("user deleted".into()));

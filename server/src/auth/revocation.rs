@@ -17,9 +17,13 @@ impl RevocationList {
         RevocationList { store, validation }
     }
 
-    /// True when the list is a database table (and can be joined into a query).
-    pub fn in_database(&self) -> bool {
-        matches!(self.store, SharedStore::Database(_))
+    /// The Redis key that lists `jti`; `None` when the list is in the database.
+    /// Validation reads it together with the generation of the validation cache.
+    pub fn redis_key(&self, jti: &str) -> Option<String> {
+        match &self.store {
+            SharedStore::Redis(redis) => Some(redis.key(&format!("revoked:{jti}"))),
+            SharedStore::Database(_) => None,
+        }
     }
 
     pub async fn revoke(&self, jti: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
@@ -35,7 +39,7 @@ impl RevocationList {
                 let ttl = (expires_at - now).max(1);
                 let mut conn = redis.conn.clone();
                 redis::cmd("SET")
-                    .arg(redis.key(&format!("revoked:{jti}")))
+                    .arg(self.redis_key(jti))
                     .arg(1)
                     .arg("EX")
                     .arg(ttl)
@@ -44,26 +48,6 @@ impl RevocationList {
             }
         }
         self.validation.invalidate().await
-    }
-
-    pub async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        match &self.store {
-            SharedStore::Database(db) => {
-                let found: Option<String> =
-                    sqlx::query_scalar("SELECT jti FROM revoked_tokens WHERE jti = $1")
-                        .bind(jti)
-                        .fetch_optional(&db.pool)
-                        .await?;
-                Ok(found.is_some())
-            }
-            SharedStore::Redis(redis) => {
-                let mut conn = redis.conn.clone();
-                Ok(redis::cmd("EXISTS")
-                    .arg(redis.key(&format!("revoked:{jti}")))
-                    .query_async::<bool>(&mut conn)
-                    .await?)
-            }
-        }
     }
 
     /// Drops entries whose tokens have expired (Redis expires its own).

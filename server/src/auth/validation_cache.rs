@@ -75,17 +75,27 @@ impl ValidationCache {
     }
 
     /// The generation now; `None` when answers must not be used or kept.
-    pub async fn generation(&self) -> Result<Option<u64>, StoreError> {
+    /// With Redis, also whether `listed` (a key of the revocation list)
+    /// exists, asked in the same command since validation needs both. Only
+    /// Redis holds such keys: in the other modes `listed` is `None`.
+    pub async fn generation_and_listed(
+        &self,
+        listed: Option<&str>,
+    ) -> Result<(Option<u64>, bool), StoreError> {
         let Some(inner) = &self.0 else {
-            return Ok(None);
+            return Ok((None, false));
         };
         match &inner.generation {
-            Generation::Local(counter) => Ok(Some(counter.load(Ordering::Acquire))),
+            Generation::Local(counter) => Ok((Some(counter.load(Ordering::Acquire)), false)),
             Generation::Redis(redis) => {
                 let key = redis.key("validation-generation");
                 let mut conn = redis.conn.clone();
-                let current: Option<u64> =
-                    redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
+                let mut get = redis::cmd("MGET");
+                get.arg(&key).arg(listed);
+                let (current, listed): (Option<u64>, Option<String>) = match listed {
+                    Some(_) => get.query_async(&mut conn).await?,
+                    None => (get.query_async::<(Option<u64>,)>(&mut conn).await?.0, None),
+                };
                 if current.is_none() {
                     // Redis lost the key (a restart without persistence). Start
                     // from a random value, so no counter reached before the
@@ -98,7 +108,7 @@ impl ValidationCache {
                         .query_async::<()>(&mut conn)
                         .await?;
                 }
-                Ok(current)
+                Ok((current, listed.is_some()))
             }
         }
     }
