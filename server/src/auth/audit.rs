@@ -167,9 +167,15 @@ impl AuditLog {
             detail: event.detail.map(str::to_string),
             stored,
         };
-        if self.queue.send(queued).is_ok() {
-            let _ = is_stored.await;
+        if self.queue.send(queued).is_err() {
+            // Only while the runtime shuts down, when the writer task is gone.
+            tracing::error!(
+                event = event.kind.as_str(),
+                "cannot store an audit event: the writer has stopped"
+            );
+            return;
         }
+        let _ = is_stored.await;
     }
 
     /// A page of events matching `filter`, newest first, and how many match in all.

@@ -58,13 +58,16 @@ struct Inner {
 
 enum Generation {
     Local(AtomicU64),
-    Redis(RedisStore),
+    /// The connection and the key that holds the counter.
+    Redis(RedisStore, String),
 }
 
 impl ValidationCache {
     pub fn new(db: &Db, redis: Option<&RedisStore>) -> Self {
         let generation = match (redis, db.backend) {
-            (Some(redis), _) => Generation::Redis(redis.clone()),
+            (Some(redis), _) => {
+                Generation::Redis(redis.clone(), redis.key("validation-generation"))
+            }
             (None, Backend::Sqlite) => Generation::Local(AtomicU64::new(0)),
             (None, Backend::Postgres) => return ValidationCache(None),
         };
@@ -87,28 +90,28 @@ impl ValidationCache {
         };
         match &inner.generation {
             Generation::Local(counter) => Ok((Some(counter.load(Ordering::Acquire)), false)),
-            Generation::Redis(redis) => {
-                let key = redis.key("validation-generation");
+            Generation::Redis(redis, key) => {
                 let mut conn = redis.conn.clone();
-                let mut get = redis::cmd("MGET");
-                get.arg(&key).arg(listed);
-                let (current, listed): (Option<u64>, Option<String>) = match listed {
-                    Some(_) => get.query_async(&mut conn).await?,
-                    None => (get.query_async::<(Option<u64>,)>(&mut conn).await?.0, None),
-                };
+                let values: Vec<Option<String>> = redis::cmd("MGET")
+                    .arg(key)
+                    .arg(listed)
+                    .query_async(&mut conn)
+                    .await?;
+                let current = values.first().and_then(|v| v.as_deref()?.parse().ok());
+                let is_listed = values.get(1).is_some_and(Option::is_some);
                 if current.is_none() {
                     // Redis lost the key (a restart without persistence). Start
                     // from a random value, so no counter reached before the
                     // loss can come round again; answer nothing this time.
                     let start = u64::from_le_bytes(rand_bytes()) >> 2;
                     redis::cmd("SET")
-                        .arg(&key)
+                        .arg(key)
                         .arg(start)
                         .arg("NX")
                         .query_async::<()>(&mut conn)
                         .await?;
                 }
-                Ok((current, listed.is_some()))
+                Ok((current, is_listed))
             }
         }
     }
@@ -148,10 +151,10 @@ impl ValidationCache {
             Generation::Local(counter) => {
                 counter.fetch_add(1, Ordering::AcqRel);
             }
-            Generation::Redis(redis) => {
+            Generation::Redis(redis, key) => {
                 let mut conn = redis.conn.clone();
                 redis::cmd("INCR")
-                    .arg(redis.key("validation-generation"))
+                    .arg(key)
                     .query_async::<()>(&mut conn)
                     .await?;
             }

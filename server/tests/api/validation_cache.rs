@@ -21,6 +21,17 @@ fn access(data: &Value) -> String {
     data["accessToken"].as_str().unwrap().to_string()
 }
 
+/// Registers `username` and signs in once more: two sessions, each with a
+/// remembered token (of the registration, and of the sign-in).
+async fn two_remembered_sessions(app: &TestApp, username: &str) -> (String, String) {
+    let first = access(&app.register(username).await);
+    let (_, second) = app.login(username, PASSWORD).await;
+    let second = access(&second["data"]);
+    remembered(app, &first).await;
+    remembered(app, &second).await;
+    (first, second)
+}
+
 on_every_backend! {
     async fn logout_reaches_a_remembered_token(app) {
         let token = access(&app.register("cache-logout").await);
@@ -30,12 +41,7 @@ on_every_backend! {
     }
 
     async fn ending_a_session_reaches_its_remembered_token_only(app) {
-        app.register("cache-split").await;
-        let (_, a) = app.login("cache-split", PASSWORD).await;
-        let (_, b) = app.login("cache-split", PASSWORD).await;
-        let (a, b) = (access(&a["data"]), access(&b["data"]));
-        remembered(&app, &a).await;
-        remembered(&app, &b).await;
+        let (a, b) = two_remembered_sessions(&app, "cache-split").await;
         let sid = jwt_part(&a, 1)["sid"].as_str().unwrap().to_string();
         let (status, _) = app.call(Method::DELETE, &format!("/api/auth/sessions/{sid}"), &b, None).await;
         assert_eq!(status, StatusCode::OK);
@@ -44,11 +50,7 @@ on_every_backend! {
     }
 
     async fn logout_everywhere_reaches_every_remembered_token(app) {
-        let first = access(&app.register("cache-everywhere").await);
-        let (_, second) = app.login("cache-everywhere", PASSWORD).await;
-        let second = access(&second["data"]);
-        remembered(&app, &first).await;
-        remembered(&app, &second).await;
+        let (first, second) = two_remembered_sessions(&app, "cache-everywhere").await;
         let (status, _) = app.call(Method::POST, "/api/auth/logout-all", &second, None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(app.me(&first).await.0, StatusCode::UNAUTHORIZED);
@@ -56,11 +58,7 @@ on_every_backend! {
     }
 
     async fn a_password_change_reaches_the_other_sessions_remembered_tokens(app) {
-        let other = access(&app.register("cache-changer").await);
-        let (_, this) = app.login("cache-changer", PASSWORD).await;
-        let this = access(&this["data"]);
-        remembered(&app, &other).await;
-        remembered(&app, &this).await;
+        let (other, this) = two_remembered_sessions(&app, "cache-changer").await;
         let change = json!({"currentPassword": PASSWORD, "newPassword": "a new secret 42", "confirmPassword": "a new secret 42"});
         let (status, body) = app.call(Method::POST, "/api/auth/password", &this, Some(change)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
