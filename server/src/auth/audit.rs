@@ -1,16 +1,14 @@
 //! The audit log: every auth event, with time, user, client IP and user agent.
 //!
-//! Events are stored by one task that writes all the events waiting at that
-//! moment with a single INSERT (group commit), and each request waits until
-//! its own event is stored. On SQLite every write takes the one writer
-//! connection, so under load this turns one write per event into one per batch.
+//! Events are stored by group commit (one INSERT for all the events waiting
+//! at that moment), and each request waits until its own event is stored.
 
 use std::fmt::Write as _;
 
 use app::api::AuditEntry;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use super::admin::rfc3339;
+use super::{admin::rfc3339, group_commit::GroupCommit};
 use crate::{db::Db, metrics::Metrics};
 
 /// The most events one INSERT stores (7 bound values each).
@@ -122,7 +120,7 @@ pub struct AuditEvent<'a> {
 pub struct AuditLog {
     db: Db,
     metrics: Metrics,
-    queue: mpsc::UnboundedSender<Queued>,
+    writer: GroupCommit<Queued>,
 }
 
 /// An event waiting for the writer, and whom to tell once it is stored.
@@ -140,9 +138,13 @@ struct Queued {
 impl AuditLog {
     /// Starts the writer task: call within the Tokio runtime.
     pub fn new(db: Db, metrics: Metrics) -> Self {
-        let (queue, waiting) = mpsc::unbounded_channel();
-        tokio::spawn(store_batches(db.clone(), waiting));
-        AuditLog { db, metrics, queue }
+        let writer_db = db.clone();
+        let writer = GroupCommit::start(MAX_BATCH, move |batch| store(writer_db.clone(), batch));
+        AuditLog {
+            db,
+            metrics,
+            writer,
+        }
     }
 
     /// Stores and counts an event. A failure to store is logged, and does
@@ -167,7 +169,7 @@ impl AuditLog {
             detail: event.detail.map(str::to_string),
             stored,
         };
-        if self.queue.send(queued).is_err() {
+        if self.writer.submit(queued).is_err() {
             // Only while the runtime shuts down, when the writer task is gone.
             tracing::error!(
                 event = event.kind.as_str(),
@@ -225,17 +227,13 @@ impl AuditLog {
     }
 }
 
-/// The writer task: stores whatever is waiting, up to `MAX_BATCH` at a time,
-/// until every `AuditLog` is dropped.
-async fn store_batches(db: Db, mut waiting: mpsc::UnboundedReceiver<Queued>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        if let Err(e) = insert(&db, &batch).await {
-            tracing::error!(error = %e, events = batch.len(), "cannot store audit events");
-        }
-        for queued in batch.drain(..) {
-            let _ = queued.stored.send(());
-        }
+/// Stores a batch and tells each request; a failure is logged.
+async fn store(db: Db, batch: Vec<Queued>) {
+    if let Err(e) = insert(&db, &batch).await {
+        tracing::error!(error = %e, events = batch.len(), "cannot store audit events");
+    }
+    for queued in batch {
+        let _ = queued.stored.send(());
     }
 }
 

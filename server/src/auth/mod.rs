@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod clock;
 pub mod common_passwords;
+mod group_commit;
 pub mod lockout;
 pub mod passwords;
 pub mod refresh;

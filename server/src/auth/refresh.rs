@@ -2,17 +2,26 @@
 //! login, with an absolute expiry). Rotation claims the presented token with
 //! one conditional UPDATE, whose trigger adds the successor in the same
 //! statement, so of N concurrent rotations exactly one wins; the others,
-//! within the grace window, get the very same successor back.
+//! within the grace window, get the very same successor back. Claims are
+//! group-committed: the claims waiting at one moment share one UPDATE.
+
+use std::fmt::Write as _;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
 
-use super::{store::StoreError, users::UserRow, validation_cache::ValidationCache};
+use super::{
+    group_commit::GroupCommit, store::StoreError, users::UserRow, validation_cache::ValidationCache,
+};
 use crate::db::{Backend, Db};
 
 /// 32 random bytes, standard base64 with padding: 44 characters.
 const TOKEN_BYTES: usize = 32;
 const TOKEN_LEN: usize = 44;
+
+/// The most claims one UPDATE makes (4 bound values each).
+const MAX_CLAIMS: usize = 64;
 
 pub fn new_token() -> String {
     let mut bytes = [0u8; TOKEN_BYTES];
@@ -101,19 +110,36 @@ pub struct Origin<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+/// A rotation's claim of the presented token, waiting for the claims writer.
+struct Claim {
+    hash: String,
+    now: i64,
+    successor_hash: String,
+    sealed: Option<String>,
+    /// Whether this claim set the token's successor.
+    won: oneshot::Sender<Result<bool, sqlx::Error>>,
+}
+
 #[derive(Clone)]
 pub struct RefreshTokens {
     db: Db,
     validation: ValidationCache,
+    claims: GroupCommit<Claim>,
     ttl: i64,
     grace: i64,
 }
 
 impl RefreshTokens {
+    /// Starts the claims writer: call within the Tokio runtime.
     pub fn new(db: Db, validation: ValidationCache, ttl: i64, grace: i64) -> Self {
+        let writer_db = db.clone();
+        let claims = GroupCommit::start(MAX_CLAIMS, move |batch| {
+            claim_batch(writer_db.clone(), batch)
+        });
         RefreshTokens {
             db,
             validation,
+            claims,
             ttl,
             grace,
         }
@@ -194,24 +220,10 @@ impl RefreshTokens {
         if row.used_at.is_none() {
             let successor = new_token();
             let sealed = seal(presented, &successor);
-            // The `refresh_token_rotated` trigger stores the successor and
-            // marks the family used in this same statement (migration 0003).
-            // Only one of concurrent claims finds `used_at` still empty, and
-            // none succeeds once the family is revoked.
-            let claimed = sqlx::query(
-                "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3 \
-                 WHERE token_hash = $4 AND used_at IS NULL AND EXISTS \
-                 (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)",
-            )
-            .bind(now)
-            .bind(token_hash(&successor))
-            .bind(sealed)
-            .bind(&hash)
-            .execute(&self.db.writer)
-            .await?
-            .rows_affected()
-                == 1;
-            if claimed {
+            if self
+                .claim(&hash, now, token_hash(&successor), sealed)
+                .await?
+            {
                 return Ok(Rotation::Rotated {
                     user: row.user,
                     family_id: row.family_id,
@@ -238,6 +250,30 @@ impl RefreshTokens {
             user_id: row.user.id,
             family_id: row.family_id,
         })
+    }
+
+    /// Sets the successor of a token unless another claim did first or its
+    /// family is revoked; true when this claim did.
+    async fn claim(
+        &self,
+        hash: &str,
+        now: i64,
+        successor_hash: String,
+        sealed: Option<String>,
+    ) -> Result<bool, sqlx::Error> {
+        let (won, answer) = oneshot::channel();
+        let claim = Claim {
+            hash: hash.to_string(),
+            now,
+            successor_hash,
+            sealed,
+            won,
+        };
+        match self.claims.submit(claim) {
+            Ok(()) => answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed)),
+            // The writer has stopped (the runtime is shutting down).
+            Err(claim) => claim_alone(&self.db, &claim).await,
+        }
     }
 
     /// The successor of an already-rotated token, when it was rotated within
@@ -370,6 +406,94 @@ impl RefreshTokens {
     }
 }
 
+/// The claims writer: one UPDATE for the batch; should it fail, each claim
+/// alone, so that every claim gets its own answer (the failed statement
+/// changed nothing).
+async fn claim_batch(db: Db, batch: Vec<Claim>) {
+    if batch.len() > 1 {
+        match claim_together(&db, &batch).await {
+            Ok(set) => {
+                for claim in batch {
+                    let won = set.iter().any(|(hash, successor)| {
+                        *hash == claim.hash && successor.as_deref() == Some(&*claim.successor_hash)
+                    });
+                    let _ = claim.won.send(Ok(won));
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, claims = batch.len(), "a batch of refresh-token claims failed; claiming one at a time")
+            }
+        }
+    }
+    for claim in batch {
+        let won = claim_alone(&db, &claim).await;
+        let _ = claim.won.send(won);
+    }
+}
+
+// The `refresh_token_rotated` trigger stores the successor and marks the
+// family used in the claiming statement itself (migration 0003). Only one of
+// concurrent claims finds `used_at` still empty, and none succeeds once the
+// family is revoked.
+const CLAIMABLE: &str = "used_at IS NULL AND EXISTS (SELECT 1 FROM refresh_families f \
+     WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)";
+
+async fn claim_alone(db: &Db, claim: &Claim) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3 \
+         WHERE token_hash = $4 AND {CLAIMABLE}"
+    );
+    let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(claim.now)
+        .bind(&claim.successor_hash)
+        .bind(claim.sealed.as_deref())
+        .bind(&claim.hash)
+        .execute(&db.writer)
+        .await?
+        .rows_affected();
+    Ok(claimed == 1)
+}
+
+/// Claims a batch with one UPDATE; returns each claimed token with the
+/// successor it got. When a token is claimed twice in one batch, the first
+/// claim's successor is set (a `CASE` takes its first match), so the other
+/// claim loses, as it would have one statement later.
+async fn claim_together(
+    db: &Db,
+    batch: &[Claim],
+) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+    let (mut used_at, mut successor, mut sealed, mut tokens) = (
+        String::from("CASE token_hash"),
+        String::from("CASE token_hash"),
+        String::from("CASE token_hash"),
+        String::new(),
+    );
+    for i in 0..batch.len() {
+        let n = i * 4;
+        let _ = write!(used_at, " WHEN ${} THEN ${}", n + 1, n + 2);
+        let _ = write!(successor, " WHEN ${} THEN ${}", n + 1, n + 3);
+        let _ = write!(sealed, " WHEN ${} THEN ${}", n + 1, n + 4);
+        let separator = if i == 0 { "" } else { ", " };
+        let _ = write!(tokens, "{separator}${}", n + 1);
+    }
+    let sql = format!(
+        "UPDATE refresh_tokens SET used_at = {used_at} END, successor_hash = {successor} END, \
+         successor_sealed = {sealed} END WHERE token_hash IN ({tokens}) AND {CLAIMABLE} \
+         RETURNING token_hash, successor_hash"
+    );
+    // Built from placeholders only: every value is bound.
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for claim in batch {
+        query = query
+            .bind(&claim.hash)
+            .bind(claim.now)
+            .bind(&claim.successor_hash)
+            .bind(claim.sealed.as_deref());
+    }
+    query.fetch_all(&db.writer).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,5 +513,74 @@ mod tests {
         let sealed = seal(&a, &b).unwrap();
         assert_eq!(unseal(&a, &sealed).unwrap(), b);
         assert_ne!(unseal(&c, &sealed).unwrap(), b);
+    }
+
+    fn claim_of(token: &str) -> (Claim, oneshot::Receiver<Result<bool, sqlx::Error>>) {
+        let (won, answer) = oneshot::channel();
+        let claim = Claim {
+            hash: token_hash(token),
+            now: 10,
+            successor_hash: token_hash(&new_token()),
+            sealed: None,
+            won,
+        };
+        (claim, answer)
+    }
+
+    #[tokio::test]
+    async fn one_update_claims_a_batch_and_tells_each_claim_whether_it_won() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/claims.db", dir.path().display()))
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO users (username, username_key, email, email_key, full_name, password_hash, created_at, updated_at) \
+             VALUES ('u', 'u', 'u@example.com', 'u@example.com', 'U', 'x', 0, 0)",
+        )
+        .execute(&db.writer)
+        .await
+        .unwrap();
+        let refresh = RefreshTokens::new(db.clone(), ValidationCache::new(&db, None), 3600, 5);
+        let origin = Origin {
+            ip: None,
+            user_agent: None,
+        };
+        let (a, a_token) = refresh.start_family(1, &origin, 0).await.unwrap();
+        let (b, b_token) = refresh.start_family(1, &origin, 0).await.unwrap();
+        let (c, c_token) = refresh.start_family(1, &origin, 0).await.unwrap();
+        refresh.revoke_family(&b, "test", 0).await.unwrap();
+
+        // Two claims of one token, one of a revoked family, one plain.
+        let (first, first_won) = claim_of(&a_token);
+        let (second, second_won) = claim_of(&a_token);
+        let (revoked, revoked_won) = claim_of(&b_token);
+        let (plain, plain_won) = claim_of(&c_token);
+        let first_successor = first.successor_hash.clone();
+        claim_batch(db.clone(), vec![first, revoked, second, plain]).await;
+
+        assert!(
+            first_won.await.unwrap().unwrap(),
+            "the first claim of a token wins"
+        );
+        assert!(!second_won.await.unwrap().unwrap(), "the second loses");
+        assert!(
+            !revoked_won.await.unwrap().unwrap(),
+            "a revoked family is not claimed"
+        );
+        assert!(plain_won.await.unwrap().unwrap());
+        assert_eq!(
+            refresh.family_size(&a).await.unwrap(),
+            2,
+            "one successor, not two"
+        );
+        assert_eq!(refresh.family_size(&b).await.unwrap(), 1);
+        assert_eq!(refresh.family_size(&c).await.unwrap(), 2);
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT successor_hash FROM refresh_tokens WHERE token_hash = $1")
+                .bind(token_hash(&a_token))
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(stored, Some(first_successor));
     }
 }
