@@ -1,6 +1,6 @@
 //! The benchmark: builds nothing itself (scripts/bench builds the release
-//! server first), starts the server, loads it over loopback with a Rust HTTP
-//! client, and prints a table and a JSON file of throughput, latency, errors
+//! server first), starts the server, loads it over loopback (with wrk where a
+//! scenario allows, else with a Rust HTTP client), and prints a table and a JSON file of throughput, latency, errors
 //! and the server's peak RSS for each scenario.
 
 mod load;
@@ -40,9 +40,13 @@ struct Args {
     /// A Redis URL for the PostgreSQL runs.
     #[arg(long, env = "BENCH_REDIS_URL")]
     redis_url: Option<String>,
-    /// Load the stateless scenarios with the Rust client even when wrk is installed.
+    /// Load validate, me and refresh with the Rust client even when wrk is installed.
     #[arg(long)]
     no_wrk: bool,
+    /// Run only these scenarios: validate, me, refresh, login, mixed, scale-out
+    /// (comma-separated; all by default).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// bcrypt cost of the server.
     #[arg(long, default_value_t = 12)]
     bcrypt_cost: u32,
@@ -70,6 +74,7 @@ async fn main() {
         bcrypt_cost: args.bcrypt_cost,
         soak: args.soak.map(Duration::from_secs),
         use_wrk: !args.no_wrk && wrk::available(),
+        only: args.only.clone(),
     };
     if !run.use_wrk {
         eprintln!("wrk is not used: every scenario runs on the Rust client");

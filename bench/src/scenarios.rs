@@ -19,8 +19,10 @@ pub struct Run {
     pub max_requests: u64,
     pub bcrypt_cost: u32,
     pub soak: Option<Duration>,
-    /// Drive the stateless scenarios with wrk.
+    /// Drive validate, me and refresh with wrk.
     pub use_wrk: bool,
+    /// Run only these scenarios (all when empty).
+    pub only: Vec<String>,
 }
 
 fn client() -> Client {
@@ -148,6 +150,10 @@ async fn refresh_load(
 }
 
 impl Run {
+    fn wants(&self, scenario: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == scenario)
+    }
+
     fn budget(&self) -> Arc<Budget> {
         Budget::new(self.duration, self.max_requests)
     }
@@ -163,6 +169,18 @@ impl Run {
         }
     }
 
+    /// Rotates each token in its own chain: with wrk when it is installed
+    /// and no request budget is set, else with the Rust client.
+    async fn refresh_chains(&self, client: &Client, url: &str, tokens: Vec<String>) -> Summary {
+        if self.use_wrk {
+            wrk::refresh_chains(url, &tokens, self.duration).await
+        } else {
+            Summary::from(
+                &refresh_load(self.budget(), client.clone(), url.to_string(), tokens).await,
+            )
+        }
+    }
+
     pub async fn all(&self, backend: &str, store: &Store) -> Vec<Row> {
         let shared = Shared::new(store).await;
         let server = Server::start(&self.server, &shared, self.bcrypt_cost);
@@ -173,98 +191,104 @@ impl Run {
         let token = text(&user, "accessToken");
         let _ = server.take_peak_rss_mb();
 
-        eprintln!("[{backend}] validate");
-        let stats = self
-            .bearer(&client, &server.url("/api/auth/validate"), &token, 32)
-            .await;
-        rows.push(row(
-            backend,
-            "validate (32 conn)",
-            stats,
-            server.take_peak_rss_mb(),
-            String::new(),
-        ));
-
-        eprintln!("[{backend}] me");
-        let stats = self
-            .bearer(&client, &server.url("/api/auth/me"), &token, 32)
-            .await;
-        rows.push(row(
-            backend,
-            "me (32 conn)",
-            stats,
-            server.take_peak_rss_mb(),
-            String::new(),
-        ));
-
-        eprintln!("[{backend}] refresh");
-        let mut chains = Vec::new();
-        for _ in 0..32 {
-            chains.push(text(
-                &login(&client, &server, "bench").await,
-                "refreshToken",
+        if self.wants("validate") {
+            eprintln!("[{backend}] validate");
+            let stats = self
+                .bearer(&client, &server.url("/api/auth/validate"), &token, 32)
+                .await;
+            rows.push(row(
+                backend,
+                "validate (32 conn)",
+                stats,
+                server.take_peak_rss_mb(),
+                String::new(),
             ));
         }
-        let _ = server.take_peak_rss_mb();
-        let stats = refresh_load(
-            self.budget(),
-            client.clone(),
-            server.url("/api/auth/refresh"),
-            chains,
-        )
-        .await;
-        rows.push(row(
-            backend,
-            "refresh (32 chains)",
-            &stats,
-            server.take_peak_rss_mb(),
-            String::new(),
-        ));
 
-        eprintln!("[{backend}] login");
-        let hash_secs = bcrypt_hash_secs(self.bcrypt_cost);
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1) as f64;
-        let stats = login_load(
-            self.budget(),
-            8,
-            client.clone(),
-            server.url("/api/auth/login"),
-        )
-        .await;
-        let fraction = stats.rps() / (cores / hash_secs);
-        let note = format!(
-            "{fraction:.2} of the bcrypt limit ({:.1}/s)",
-            cores / hash_secs
-        );
-        rows.push(row(
-            backend,
-            "login (8 conc)",
-            &stats,
-            server.take_peak_rss_mb(),
-            note,
-        ));
+        if self.wants("me") {
+            eprintln!("[{backend}] me");
+            let stats = self
+                .bearer(&client, &server.url("/api/auth/me"), &token, 32)
+                .await;
+            rows.push(row(
+                backend,
+                "me (32 conn)",
+                stats,
+                server.take_peak_rss_mb(),
+                String::new(),
+            ));
+        }
 
-        eprintln!("[{backend}] mixed");
-        let storm = tokio::spawn(login_load(
-            self.budget(),
-            8,
-            client.clone(),
-            server.url("/api/auth/login"),
-        ));
-        let stats = self
-            .bearer(&client, &server.url("/api/auth/validate"), &token, 16)
+        if self.wants("refresh") {
+            eprintln!("[{backend}] refresh");
+            let mut chains = Vec::new();
+            for _ in 0..32 {
+                chains.push(text(
+                    &login(&client, &server, "bench").await,
+                    "refreshToken",
+                ));
+            }
+            let _ = server.take_peak_rss_mb();
+            let stats = self
+                .refresh_chains(&client, &server.url("/api/auth/refresh"), chains)
+                .await;
+            rows.push(row(
+                backend,
+                "refresh (32 chains)",
+                stats,
+                server.take_peak_rss_mb(),
+                String::new(),
+            ));
+        }
+
+        if self.wants("login") {
+            eprintln!("[{backend}] login");
+            let hash_secs = bcrypt_hash_secs(self.bcrypt_cost);
+            let cores = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1) as f64;
+            let stats = login_load(
+                self.budget(),
+                8,
+                client.clone(),
+                server.url("/api/auth/login"),
+            )
             .await;
-        let logins = storm.await.expect("login storm");
-        let note = format!("during {:.1} logins/s", logins.rps());
-        rows.push(row(
-            backend,
-            "mixed: validate (16)",
-            stats,
-            server.take_peak_rss_mb(),
-            note,
-        ));
+            let fraction = stats.rps() / (cores / hash_secs);
+            let note = format!(
+                "{fraction:.2} of the bcrypt limit ({:.1}/s)",
+                cores / hash_secs
+            );
+            rows.push(row(
+                backend,
+                "login (8 conc)",
+                &stats,
+                server.take_peak_rss_mb(),
+                note,
+            ));
+        }
+
+        if self.wants("mixed") {
+            eprintln!("[{backend}] mixed");
+            let storm = tokio::spawn(login_load(
+                self.budget(),
+                8,
+                client.clone(),
+                server.url("/api/auth/login"),
+            ));
+            let stats = self
+                .bearer(&client, &server.url("/api/auth/validate"), &token, 16)
+                .await;
+            let logins = storm.await.expect("login storm");
+            let note = format!("during {:.1} logins/s", logins.rps());
+            rows.push(row(
+                backend,
+                "mixed: validate (16)",
+                stats,
+                server.take_peak_rss_mb(),
+                note,
+            ));
+        }
 
         if let Some(soak) = self.soak {
             eprintln!("[{backend}] soak for {} s", soak.as_secs());
@@ -304,7 +328,7 @@ impl Run {
             ));
         }
 
-        if matches!(store, Store::Postgres { .. }) {
+        if matches!(store, Store::Postgres { .. }) && self.wants("scale-out") {
             rows.push(self.scale_out(backend, &shared, &server, &client).await);
         }
         rows

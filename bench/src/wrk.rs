@@ -1,6 +1,6 @@
-//! The stateless scenarios (one token, many connections) are driven by wrk,
-//! a C load generator: on two cores shared with the server, a Rust client
-//! spends a large share of the CPU the server should be measured with.
+//! The scenarios that need no Rust logic per request are driven by wrk, a C
+//! load generator: on two cores shared with the server, a Rust client spends
+//! a large share of the CPU the server should be measured with.
 
 use std::{process::Stdio, time::Duration};
 
@@ -17,6 +17,26 @@ done = function(summary, latency, requests)
 end
 "#;
 
+/// Refresh chains: wrk runs one thread per connection, each with its own Lua
+/// state, so a thread's `token` is its chain's current refresh token. `setup`
+/// (in the main state) hands each thread its first token.
+const REFRESH_CHAIN: &str = r#"
+local next_chain = 1
+setup = function(thread)
+  thread:set("token", TOKENS[next_chain])
+  next_chain = next_chain + 1
+end
+request = function()
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"},
+    '{"refreshToken":"' .. token .. '"}')
+end
+response = function(status, headers, body)
+  if status == 200 then
+    token = body:match('"refreshToken":"([^"]+)"') or token
+  end
+end
+"#;
+
 pub fn available() -> bool {
     std::process::Command::new("wrk")
         .arg("--version")
@@ -28,24 +48,66 @@ pub fn available() -> bool {
 
 /// GETs `url` with the Bearer `token` over `connections` connections for `duration`.
 pub async fn get(url: &str, token: &str, connections: usize, duration: Duration) -> Summary {
-    let script = std::env::temp_dir().join(format!("bench-wrk-{}.lua", std::process::id()));
-    std::fs::write(&script, REPORT).expect("write the wrk script");
+    let auth = format!("Authorization: Bearer {token}");
+    run(
+        url,
+        REPORT,
+        &["--threads", "1", "--header", &auth],
+        connections,
+        duration,
+    )
+    .await
+}
+
+/// Rotates each of `tokens` in its own chain, one connection each, for `duration`.
+pub async fn refresh_chains(url: &str, tokens: &[String], duration: Duration) -> Summary {
+    // Refresh tokens are base64: nothing in them needs escaping in Lua.
+    let list: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
+    let script = format!("TOKENS = {{{}}}\n{REFRESH_CHAIN}{REPORT}", list.join(", "));
+    let threads = tokens.len().to_string();
+    run(
+        url,
+        &script,
+        &["--threads", &threads],
+        tokens.len(),
+        duration,
+    )
+    .await
+}
+
+async fn run(
+    url: &str,
+    script: &str,
+    args: &[&str],
+    connections: usize,
+    duration: Duration,
+) -> Summary {
+    // Two runs at once (the soak) need two script files.
+    let path =
+        std::env::temp_dir().join(format!("bench-wrk-{}.lua", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, script).expect("write the wrk script");
     let output = tokio::process::Command::new("wrk")
-        .args(["--threads", "1", "--timeout", "10s"])
+        .args(["--timeout", "10s"])
+        .args(args)
         .args(["--connections", &connections.to_string()])
         .args(["--duration", &format!("{}s", duration.as_secs().max(1))])
-        .args(["--header", &format!("Authorization: Bearer {token}")])
         .arg("--script")
-        .arg(&script)
+        .arg(&path)
         .arg(url)
         .output()
         .await
         .expect("run wrk");
+    let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()
         .find_map(|l| l.strip_prefix("WRK_RESULT "))
-        .unwrap_or_else(|| panic!("wrk printed no result: {stdout}"));
+        .unwrap_or_else(|| {
+            panic!(
+                "wrk printed no result: {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
     let v: serde_json::Value = serde_json::from_str(line).expect("wrk JSON");
     let n = |key: &str| v[key].as_u64().unwrap_or(0);
     let requests = n("requests");
