@@ -9,6 +9,12 @@ use server::{
     telemetry,
 };
 
+// glibc's malloc took about 6 % of the CPU under load (arena locks and
+// consolidation across threads); with mimalloc, validate went from 35k to
+// 51k req/s on the benchmark machine, for about 20 MB more resident memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Cli::parse();
