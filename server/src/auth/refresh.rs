@@ -432,26 +432,30 @@ async fn claim_batch(db: Db, batch: Vec<Claim>) {
     }
 }
 
-// The `refresh_token_rotated` trigger stores the successor and marks the
-// family used in the claiming statement itself (migration 0003). Only one of
-// concurrent claims finds `used_at` still empty, and none succeeds once the
-// family is revoked.
-const CLAIMABLE: &str = "used_at IS NULL AND EXISTS (SELECT 1 FROM refresh_families f \
-     WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)";
+/// The `refresh_token_rotated` trigger stores the successor and marks the
+/// family used in the claiming statement itself (migration 0003). Only one of
+/// concurrent claims finds `used_at` still empty, and none succeeds once the
+/// family is revoked.
+macro_rules! claimable {
+    () => {
+        "used_at IS NULL AND EXISTS (SELECT 1 FROM refresh_families f \
+         WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)"
+    };
+}
 
 async fn claim_alone(db: &Db, claim: &Claim) -> Result<bool, sqlx::Error> {
-    let sql = format!(
+    let claimed = sqlx::query(concat!(
         "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3 \
-         WHERE token_hash = $4 AND {CLAIMABLE}"
-    );
-    let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(claim.now)
-        .bind(&claim.successor_hash)
-        .bind(claim.sealed.as_deref())
-        .bind(&claim.hash)
-        .execute(&db.writer)
-        .await?
-        .rows_affected();
+         WHERE token_hash = $4 AND ",
+        claimable!()
+    ))
+    .bind(claim.now)
+    .bind(&claim.successor_hash)
+    .bind(claim.sealed.as_deref())
+    .bind(&claim.hash)
+    .execute(&db.writer)
+    .await?
+    .rows_affected();
     Ok(claimed == 1)
 }
 
@@ -479,8 +483,9 @@ async fn claim_together(
     }
     let sql = format!(
         "UPDATE refresh_tokens SET used_at = {used_at} END, successor_hash = {successor} END, \
-         successor_sealed = {sealed} END WHERE token_hash IN ({tokens}) AND {CLAIMABLE} \
-         RETURNING token_hash, successor_hash"
+         successor_sealed = {sealed} END WHERE token_hash IN ({tokens}) AND {} \
+         RETURNING token_hash, successor_hash",
+        claimable!()
     );
     // Built from placeholders only: every value is bound.
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
