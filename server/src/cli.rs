@@ -78,7 +78,9 @@ fn failed(e: impl std::fmt::Display) -> CliError {
 }
 
 pub async fn run(command: AdminCommand, config: Config) -> Result<String, CliError> {
-    let db = Db::connect(&config.database_url).await.map_err(failed)?;
+    let db = Db::connect(&config.database_url, config.database_max_connections)
+        .await
+        .map_err(failed)?;
     match command {
         AdminCommand::Create {
             username,

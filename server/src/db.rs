@@ -44,8 +44,9 @@ pub enum DbError {
 
 impl Db {
     /// Connects (creating a SQLite file and its directory when missing) and
-    /// applies the migrations of the backend.
-    pub async fn connect(url: &str) -> Result<Db, DbError> {
+    /// applies the migrations of the backend. `pg_connections` sizes the
+    /// PostgreSQL pool; SQLite has eight readers and one writer.
+    pub async fn connect(url: &str, pg_connections: u32) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -81,7 +82,7 @@ impl Db {
             }
             Backend::Postgres => {
                 let pool = pool_options
-                    .max_connections(16)
+                    .max_connections(pg_connections)
                     .connect_with(options)
                     .await
                     .map_err(DbError::Connect)?;

@@ -51,7 +51,7 @@ impl Application {
 
     /// Like [`Application::build`], with a clock the caller can move (tests).
     pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
-        let db = Db::connect(&config.database_url).await?;
+        let db = Db::connect(&config.database_url, config.database_max_connections).await?;
         let redis = match &config.redis_url {
             Some(url) => Some(RedisStore::connect(url, &config.redis_key_prefix)?),
             None => None,

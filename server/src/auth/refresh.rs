@@ -535,7 +535,7 @@ mod tests {
     #[tokio::test]
     async fn one_update_claims_a_batch_and_tells_each_claim_whether_it_won() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&format!("sqlite://{}/claims.db", dir.path().display()))
+        let db = Db::connect(&format!("sqlite://{}/claims.db", dir.path().display()), 2)
             .await
             .unwrap();
         sqlx::query(

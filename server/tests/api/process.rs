@@ -255,7 +255,7 @@ async fn the_admin_commands_work_on(database_url: &str) {
         "the password is never printed"
     );
 
-    let db = server::db::Db::connect(database_url).await.unwrap();
+    let db = server::db::Db::connect(database_url, 2).await.unwrap();
     let role: String = sqlx::query_scalar("SELECT role FROM users WHERE username = 'root'")
         .fetch_one(&db.pool)
         .await
