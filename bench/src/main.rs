@@ -1,6 +1,7 @@
 //! The benchmark: builds nothing itself (scripts/bench builds the release
 //! server first), starts the server, loads it over loopback (with wrk where a
-//! scenario allows, else with a Rust HTTP client), and prints a table and a JSON file of throughput, latency, errors
+//! scenario allows, else with a Rust HTTP client), and prints a table and a
+//! JSON file of throughput, latency, errors
 //! and the server's peak RSS for each scenario.
 
 mod load;
@@ -22,7 +23,8 @@ struct Args {
     /// Seconds each scenario runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Most requests a scenario sends.
+    /// Most requests a scenario on the Rust client sends (wrk runs for
+    /// `--seconds` only; `--no-wrk` puts every scenario on the Rust client).
     #[arg(long, default_value_t = 1_000_000)]
     max_requests: u64,
     /// Also run a soak of validate + refresh for this many seconds.
@@ -67,6 +69,17 @@ pub struct Row {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    if let Some(unknown) = args
+        .only
+        .iter()
+        .find(|s| !scenarios::NAMES.contains(&s.as_str()))
+    {
+        eprintln!(
+            "unknown scenario {unknown}: {}",
+            scenarios::NAMES.join(", ")
+        );
+        std::process::exit(2);
+    }
     let run = scenarios::Run {
         server: args.server.clone(),
         duration: Duration::from_secs(args.seconds),

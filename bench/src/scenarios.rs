@@ -13,6 +13,9 @@ use crate::{
 
 const PASSWORD: &str = "benchmark password";
 
+/// The scenarios `--only` can name.
+pub const NAMES: [&str; 6] = ["validate", "me", "refresh", "login", "mixed", "scale-out"];
+
 pub struct Run {
     pub server: PathBuf,
     pub duration: Duration,
@@ -159,7 +162,7 @@ impl Run {
     }
 
     /// GETs `url` with `token` over `connections` connections: with wrk
-    /// when it is installed and no request budget is set, else with the Rust client.
+    /// when it is installed, else with the Rust client.
     async fn bearer(&self, client: &Client, url: &str, token: &str, connections: usize) -> Summary {
         if self.use_wrk {
             wrk::get(url, token, connections, self.duration).await
@@ -169,8 +172,8 @@ impl Run {
         }
     }
 
-    /// Rotates each token in its own chain: with wrk when it is installed
-    /// and no request budget is set, else with the Rust client.
+    /// Rotates each token in its own chain: with wrk when it is installed,
+    /// else with the Rust client.
     async fn refresh_chains(&self, client: &Client, url: &str, tokens: Vec<String>) -> Summary {
         if self.use_wrk {
             wrk::refresh_chains(url, &tokens, self.duration).await
@@ -191,28 +194,18 @@ impl Run {
         let token = text(&user, "accessToken");
         let _ = server.take_peak_rss_mb();
 
-        if self.wants("validate") {
-            eprintln!("[{backend}] validate");
-            let stats = self
-                .bearer(&client, &server.url("/api/auth/validate"), &token, 32)
-                .await;
+        for (scenario, path, label) in [
+            ("validate", "/api/auth/validate", "validate (32 conn)"),
+            ("me", "/api/auth/me", "me (32 conn)"),
+        ] {
+            if !self.wants(scenario) {
+                continue;
+            }
+            eprintln!("[{backend}] {scenario}");
+            let stats = self.bearer(&client, &server.url(path), &token, 32).await;
             rows.push(row(
                 backend,
-                "validate (32 conn)",
-                stats,
-                server.take_peak_rss_mb(),
-                String::new(),
-            ));
-        }
-
-        if self.wants("me") {
-            eprintln!("[{backend}] me");
-            let stats = self
-                .bearer(&client, &server.url("/api/auth/me"), &token, 32)
-                .await;
-            rows.push(row(
-                backend,
-                "me (32 conn)",
+                label,
                 stats,
                 server.take_peak_rss_mb(),
                 String::new(),

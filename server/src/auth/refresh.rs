@@ -532,8 +532,8 @@ mod tests {
         (claim, answer)
     }
 
-    #[tokio::test]
-    async fn one_update_claims_a_batch_and_tells_each_claim_whether_it_won() {
+    /// A SQLite file holding user 1, and the refresh tokens on it.
+    async fn one_user_store() -> (tempfile::TempDir, Db, RefreshTokens) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(&format!("sqlite://{}/claims.db", dir.path().display()), 2)
             .await
@@ -546,13 +546,24 @@ mod tests {
         .await
         .unwrap();
         let refresh = RefreshTokens::new(db.clone(), ValidationCache::new(&db, None), 3600, 5);
+        (dir, db, refresh)
+    }
+
+    /// A new family of user 1 at time 0: its id and first token.
+    async fn family_of_user_1(refresh: &RefreshTokens) -> (String, String) {
         let origin = Origin {
             ip: None,
             user_agent: None,
         };
-        let (a, a_token) = refresh.start_family(1, &origin, 0).await.unwrap();
-        let (b, b_token) = refresh.start_family(1, &origin, 0).await.unwrap();
-        let (c, c_token) = refresh.start_family(1, &origin, 0).await.unwrap();
+        refresh.start_family(1, &origin, 0).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn one_update_claims_a_batch_and_tells_each_claim_whether_it_won() {
+        let (_dir, db, refresh) = one_user_store().await;
+        let (a, a_token) = family_of_user_1(&refresh).await;
+        let (b, b_token) = family_of_user_1(&refresh).await;
+        let (c, c_token) = family_of_user_1(&refresh).await;
         refresh.revoke_family(&b, "test", 0).await.unwrap();
 
         // Two claims of one token, one of a revoked family, one plain.
@@ -587,5 +598,28 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(stored, Some(first_successor));
+    }
+
+    #[tokio::test]
+    async fn a_claim_that_fails_does_not_fail_the_others_of_its_batch() {
+        let (_dir, db, refresh) = one_user_store().await;
+        let (_, a_token) = family_of_user_1(&refresh).await;
+        let (_, b_token) = family_of_user_1(&refresh).await;
+
+        // A successor equal to an existing token breaks the trigger's INSERT
+        // (a unique key), and with it the batch's one UPDATE.
+        let (good, good_won) = claim_of(&a_token);
+        let (mut bad, bad_won) = claim_of(&b_token);
+        bad.successor_hash = token_hash(&a_token);
+        claim_batch(db.clone(), vec![good, bad]).await;
+
+        assert!(
+            good_won.await.unwrap().unwrap(),
+            "claimed alone after the batch failed"
+        );
+        assert!(
+            bad_won.await.unwrap().is_err(),
+            "the broken claim gets its own error"
+        );
     }
 }
