@@ -5,7 +5,7 @@ use app::{
     rules::NewAccount,
 };
 
-use crate::db::Db;
+use crate::db::{Backend, Db};
 
 /// The case-insensitive key of a username or email (Unicode-aware, the same on every backend).
 pub fn login_key(s: &str) -> String {
@@ -210,14 +210,16 @@ pub enum Guarded {
     LastAdmin,
 }
 
-/// Sets the role, unless that demotes the last active admin (one statement,
-/// so the check and the change cannot be split).
+/// Sets the role, unless that demotes the last active admin (the check and
+/// the change are one statement, after [`lock_active_admins`]).
 pub async fn set_role_guarded(
     db: &Db,
     id: i64,
     role: &str,
     now: i64,
 ) -> Result<Guarded, sqlx::Error> {
+    let mut tx = db.writer.begin().await?;
+    lock_active_admins(db, &mut tx).await?;
     let changed = sqlx::query(
         "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3 AND ($1 = 'Admin' OR role <> 'Admin' OR NOT is_active \
          OR (SELECT COUNT(*) FROM users o WHERE o.role = 'Admin' AND o.is_active AND o.id <> $3) > 0)",
@@ -225,9 +227,10 @@ pub async fn set_role_guarded(
     .bind(role)
     .bind(now)
     .bind(id)
-    .execute(&db.writer)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
+    tx.commit().await?;
     guarded_outcome(db, id, changed).await
 }
 
@@ -238,6 +241,8 @@ pub async fn set_active_guarded(
     active: bool,
     now: i64,
 ) -> Result<Guarded, sqlx::Error> {
+    let mut tx = db.writer.begin().await?;
+    lock_active_admins(db, &mut tx).await?;
     let changed = sqlx::query(
         "UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3 AND ($1 OR role <> 'Admin' OR NOT is_active \
          OR (SELECT COUNT(*) FROM users o WHERE o.role = 'Admin' AND o.is_active AND o.id <> $3) > 0)",
@@ -245,10 +250,30 @@ pub async fn set_active_guarded(
     .bind(active)
     .bind(now)
     .bind(id)
-    .execute(&db.writer)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
+    tx.commit().await?;
     guarded_outcome(db, id, changed).await
+}
+
+/// Serializes the guarded changes. The guard is one statement, but on
+/// PostgreSQL (read committed) two of them at once each count the other admin
+/// as still active, and together leave none. Locking the active admins' rows
+/// first makes the second wait for the first and then count again. SQLite
+/// runs one write at a time already.
+async fn lock_active_admins(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+) -> Result<(), sqlx::Error> {
+    if db.backend == Backend::Postgres {
+        sqlx::query(
+            "SELECT id FROM users WHERE role = 'Admin' AND is_active ORDER BY id FOR UPDATE",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn guarded_outcome(db: &Db, id: i64, changed: u64) -> Result<Guarded, sqlx::Error> {

@@ -2,6 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use server::auth::users::{self, Guarded};
 
 use crate::{helpers::*, on_every_backend};
 
@@ -102,6 +103,32 @@ on_every_backend! {
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = app.call(Method::PATCH, "/api/admin/users/abc/role", &token, Some(json!({"role": "User"}))).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    async fn two_admins_removed_at_once_leave_one_admin(app) {
+        // Each change alone is allowed (another admin remains); run together,
+        // the second must see the first, or no admin would be left. Called on
+        // the store, so that the two statements reach the database together.
+        let (_, a) = app.admin("rivala").await;
+        let (_, b) = app.admin("rivalb").await;
+        let db = &app.state().db;
+        for round in 0..100 {
+            sqlx::query("UPDATE users SET role = 'Admin', is_active = TRUE WHERE id IN ($1, $2)")
+                .bind(a)
+                .bind(b)
+                .execute(&db.writer)
+                .await
+                .unwrap();
+            // Alternate the two guarded changes: demotion and deactivation.
+            let outcomes = if round % 2 == 0 {
+                tokio::join!(users::set_role_guarded(db, a, "User", 0), users::set_role_guarded(db, b, "User", 0))
+            } else {
+                tokio::join!(users::set_active_guarded(db, a, false, 0), users::set_active_guarded(db, b, false, 0))
+            };
+            let mut outcomes = [outcomes.0.unwrap(), outcomes.1.unwrap()];
+            outcomes.sort_by_key(|o| format!("{o:?}"));
+            assert_eq!(outcomes, [Guarded::Done, Guarded::LastAdmin], "round {round}");
+        }
     }
 
     async fn revoking_a_users_sessions_ends_their_tokens_at_once(app) {
