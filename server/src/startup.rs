@@ -72,7 +72,9 @@ impl Application {
         };
         let metrics = Metrics::new();
         let auth = AuthService::new(&config, db.clone(), redis.clone(), clock, metrics.clone())?;
-        let auth_rate_limiter = config.auth_rate_limit.map(AuthRateLimiter::new);
+        let auth_rate_limiter = config
+            .auth_rate_limit
+            .map(|limit| AuthRateLimiter::new(limit, redis.clone()));
         spawn_cleanup(auth.clone(), auth_rate_limiter.clone());
         let state = AppState::new(Services {
             leptos_options: leptos_options(&config),

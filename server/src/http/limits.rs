@@ -15,7 +15,7 @@ use governor::{
 };
 
 use super::{error::ApiError, extract::client_ip_of};
-use crate::{config::RateLimit, state::AppState};
+use crate::{config::RateLimit, redis_store::RedisStore, state::AppState};
 
 /// Answers 408 in the envelope when a request (reading its body included)
 /// is not done within `REQUEST_TIMEOUT`.
@@ -26,32 +26,105 @@ pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -
     }
 }
 
-/// A token bucket per client IP, in this process. Each server process
-/// counts its own clients; the lockout after failed logins is the limit
-/// shared by all of them.
+/// A token bucket per client IP. In scale-out mode (`REDIS_URL`) the buckets
+/// live in Redis, so that every server process counts the same requests; the
+/// buckets of this process stand in while Redis cannot be reached.
 #[derive(Clone)]
-pub struct AuthRateLimiter(Arc<DefaultKeyedRateLimiter<IpAddr>>);
+pub struct AuthRateLimiter {
+    local: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    shared: Option<SharedBuckets>,
+}
 
 impl AuthRateLimiter {
-    pub fn new(limit: RateLimit) -> Self {
+    pub fn new(limit: RateLimit, redis: Option<RedisStore>) -> Self {
         let per_second = NonZeroU32::new(limit.per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_second(per_second).allow_burst(burst);
-        AuthRateLimiter(Arc::new(DefaultKeyedRateLimiter::keyed(quota)))
+        AuthRateLimiter {
+            local: Arc::new(DefaultKeyedRateLimiter::keyed(quota)),
+            shared: redis.map(|redis| SharedBuckets::new(redis, per_second, burst)),
+        }
     }
 
     /// `Err(seconds to wait)` when `ip` has used up its burst.
-    fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        self.0.check_key(&ip).map_err(|not_until| {
+    async fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        if let Some(shared) = &self.shared {
+            match shared.check(ip).await {
+                Ok(answer) => return answer,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Redis unreachable: the auth rate limit counts in this process")
+                }
+            }
+        }
+        self.check_here(ip)
+    }
+
+    fn check_here(&self, ip: IpAddr) -> Result<(), u64> {
+        self.local.check_key(&ip).map_err(|not_until| {
             let wait: Duration = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs_f64().ceil() as u64
         })
     }
 
     /// Forgets clients whose bucket is full again, so the map stays small.
+    /// (Redis forgets them by itself: each bucket expires once full.)
     pub fn forget_idle_clients(&self) {
-        self.0.retain_recent();
-        self.0.shrink_to_fit();
+        self.local.retain_recent();
+        self.local.shrink_to_fit();
+    }
+}
+
+/// The same bucket as governor's (GCRA: one "theoretical arrival time" per
+/// client), kept in Redis and updated by one script, so that two processes
+/// never both take the last token. Redis's clock is the only one read.
+#[derive(Clone)]
+struct SharedBuckets {
+    redis: RedisStore,
+    script: Arc<redis::Script>,
+    /// Milliseconds between two requests at the sustained rate.
+    interval_ms: u64,
+    /// How far ahead of now the arrival time may run: the burst.
+    tolerance_ms: u64,
+}
+
+/// Returns 0 when the request may pass, else the milliseconds to wait.
+const GCRA: &str = r"
+redis.replicate_commands()
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+if tat - now > tolerance then return tat - now - tolerance end
+redis.call('SET', KEYS[1], tat + interval, 'PX', tat + interval - now)
+return 0
+";
+
+impl SharedBuckets {
+    fn new(redis: RedisStore, per_second: NonZeroU32, burst: NonZeroU32) -> Self {
+        let interval_ms = (1000 / u64::from(per_second.get())).max(1);
+        SharedBuckets {
+            redis,
+            script: Arc::new(redis::Script::new(GCRA)),
+            interval_ms,
+            tolerance_ms: interval_ms * (u64::from(burst.get()) - 1),
+        }
+    }
+
+    async fn check(&self, ip: IpAddr) -> redis::RedisResult<Result<(), u64>> {
+        let mut conn = self.redis.conn.clone();
+        let wait_ms: u64 = self
+            .script
+            .key(self.redis.key(&format!("rate:{ip}")))
+            .arg(self.interval_ms)
+            .arg(self.tolerance_ms)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(match wait_ms {
+            0 => Ok(()),
+            ms => Err(ms.div_ceil(1000)),
+        })
     }
 }
 
@@ -62,7 +135,7 @@ pub async fn auth_rate(State(state): State<AppState>, req: Request, next: Next) 
     ) else {
         return next.run(req).await;
     };
-    match limiter.check(ip) {
+    match limiter.check(ip).await {
         Ok(()) => next.run(req).await,
         Err(retry_after_secs) => {
             tracing::info!(%ip, "auth rate limit reached");
@@ -78,18 +151,21 @@ pub async fn auth_rate(State(state): State<AppState>, req: Request, next: Next) 
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_client_gets_its_burst_then_waits_and_others_are_not_affected() {
-        let limiter = AuthRateLimiter::new(RateLimit {
-            per_second: 1,
-            burst: 3,
-        });
+    #[tokio::test]
+    async fn a_client_gets_its_burst_then_waits_and_others_are_not_affected() {
+        let limiter = AuthRateLimiter::new(
+            RateLimit {
+                per_second: 1,
+                burst: 3,
+            },
+            None,
+        );
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         for _ in 0..3 {
-            assert_eq!(limiter.check(a), Ok(()));
+            assert_eq!(limiter.check(a).await, Ok(()));
         }
-        assert_eq!(limiter.check(a), Err(1));
-        assert_eq!(limiter.check(b), Ok(()));
+        assert_eq!(limiter.check(a).await, Err(1));
+        assert_eq!(limiter.check(b).await, Ok(()));
     }
 }

@@ -190,6 +190,46 @@ async fn the_auth_endpoints_are_rate_limited_per_client_ip_on_postgres() {
 }
 
 #[tokio::test]
+async fn the_rate_limit_is_shared_by_processes_in_scale_out_mode() {
+    let a = rate_limited_app(Backend::Postgres, &[]).await;
+    let shared = [
+        ("DATABASE_URL", a.config.database_url.as_str()),
+        ("REDIS_KEY_PREFIX", a.config.redis_key_prefix.as_str()),
+    ];
+    let b = rate_limited_app(Backend::Postgres, &shared).await;
+    let body = json!({"username": "nobody", "password": "wrong password"});
+    // The burst of three, spent through both processes.
+    for app in [&a, &b, &a] {
+        let (status, _) = envelope(app.post_json("/api/auth/login", &body).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let response = b.post_json("/api/auth/login", &body).await;
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, _) = envelope(b.post_json("/api/auth/login", &body).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the shared bucket refills");
+}
+
+#[tokio::test]
+async fn the_rate_limit_still_holds_in_each_process_while_redis_is_unreachable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redis = format!("redis://127.0.0.1:{port}");
+    let app = rate_limited_app(Backend::Sqlite, &[("REDIS_URL", &redis)]).await;
+    let body = json!({"username": "nobody", "password": "wrong password"});
+    for _ in 0..3 {
+        let (status, _) = envelope(app.post_json("/api/auth/login", &body).await).await;
+        assert_ne!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let (status, _) = envelope(app.post_json("/api/auth/login", &body).await).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
 async fn the_rate_limit_counts_the_forwarded_client_behind_a_trusted_proxy() {
     let app = rate_limited_app(
         Backend::Sqlite,
