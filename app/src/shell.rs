@@ -4,15 +4,15 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    Lazy, StaticSegment,
+    StaticSegment,
 };
 
 use crate::{
     auth_state::provide_auth_state,
     components::NavBar,
     pages::{
-        AdminAuditRoute, AdminUsersRoute, HomePage, LoginPage, NotFound, ProfilePage,
-        ProtectedPage, RegisterPage,
+        AdminAuditPage, AdminUsersPage, HomePage, LoginPage, NotFound, ProfilePage, ProtectedPage,
+        RegisterPage,
     },
 };
 
@@ -54,8 +54,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("register") view=RegisterPage/>
                     <Route path=StaticSegment("profile") view=ProfilePage/>
                     <Route path=StaticSegment("protected") view=ProtectedPage/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<AdminUsersRoute>::new()}/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<AdminAuditRoute>::new()}/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=AdminUsersPage/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AdminAuditPage/>
                 </Routes>
             </main>
         </Router>

@@ -52,27 +52,6 @@ test("an admin manages users from the console, confirming each change", async ({
   expect(login.status()).toBe(401);
 });
 
-test("the admin console's code is loaded only when an admin page is shown", async ({ page }) => {
-  const wasm = new Set<string>();
-  page.on("request", (r) => {
-    const path = new URL(r.url()).pathname;
-    if (path.endsWith(".wasm")) wasm.add(path);
-  });
-  await loginAsAdmin(page);
-  expect([...wasm]).toEqual([expect.stringMatching(/^\/pkg\/auth\.[A-Za-z0-9_-]+\.wasm$/)]);
-
-  await page.getByRole("link", { name: "Admin" }).click();
-  await expect(page.locator("h1")).toHaveText("Users");
-  const lazy = [...wasm].slice(1);
-  expect(lazy.length).toBeGreaterThan(0);
-  for (const path of lazy) {
-    expect(path).toMatch(/^\/pkg\/(split|chunk)_[A-Za-z0-9_.-]+\.wasm$/);
-    const response = await page.request.get(path);
-    expect(response.status()).toBe(200);
-    expect(response.headers()["cache-control"]).toContain("immutable");
-  }
-});
-
 test("the audit log filters by event, in the viewer's time zone", async ({ page, request }) => {
   const name = uniqueName("audited");
   await registerViaApi(request, name);
