@@ -208,7 +208,11 @@ async fn the_rate_limit_is_shared_by_processes_in_scale_out_mode() {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, _) = envelope(b.post_json("/api/auth/login", &body).await).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the shared bucket refills");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the shared bucket refills"
+    );
 }
 
 #[tokio::test]
