@@ -210,28 +210,21 @@ pub enum Guarded {
     LastAdmin,
 }
 
-/// Sets the role, unless that demotes the last active admin (the check and
-/// the change are one statement, after [`lock_active_admins`]).
+/// Sets the role, unless that demotes the last active admin.
 pub async fn set_role_guarded(
     db: &Db,
     id: i64,
     role: &str,
     now: i64,
 ) -> Result<Guarded, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
-    lock_active_admins(db, &mut tx).await?;
-    let changed = sqlx::query(
+    let update = sqlx::query(
         "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3 AND ($1 = 'Admin' OR role <> 'Admin' OR NOT is_active \
          OR (SELECT COUNT(*) FROM users o WHERE o.role = 'Admin' AND o.is_active AND o.id <> $3) > 0)",
     )
     .bind(role)
     .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
-    guarded_outcome(db, id, changed).await
+    .bind(id);
+    guarded(db, id, update).await
 }
 
 /// Sets the active flag, unless that deactivates the last active admin.
@@ -241,42 +234,36 @@ pub async fn set_active_guarded(
     active: bool,
     now: i64,
 ) -> Result<Guarded, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
-    lock_active_admins(db, &mut tx).await?;
-    let changed = sqlx::query(
+    let update = sqlx::query(
         "UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3 AND ($1 OR role <> 'Admin' OR NOT is_active \
          OR (SELECT COUNT(*) FROM users o WHERE o.role = 'Admin' AND o.is_active AND o.id <> $3) > 0)",
     )
     .bind(active)
     .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
-    guarded_outcome(db, id, changed).await
+    .bind(id);
+    guarded(db, id, update).await
 }
 
-/// Serializes the guarded changes. The guard is one statement, but on
-/// PostgreSQL (read committed) two of them at once each count the other admin
-/// as still active, and together leave none. Locking the active admins' rows
-/// first makes the second wait for the first and then count again. SQLite
-/// runs one write at a time already.
-async fn lock_active_admins(
+/// Runs a guarded `update` of user `id`: one statement that checks and
+/// changes. On PostgreSQL (read committed) two of them at once would each
+/// count the other admin as still active and together leave none, so the
+/// active admins' rows are locked first: the second waits for the first and
+/// then counts again. SQLite runs one write at a time already.
+async fn guarded(
     db: &Db,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-) -> Result<(), sqlx::Error> {
+    id: i64,
+    update: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+) -> Result<Guarded, sqlx::Error> {
+    let mut tx = db.writer.begin().await?;
     if db.backend == Backend::Postgres {
         sqlx::query(
             "SELECT id FROM users WHERE role = 'Admin' AND is_active ORDER BY id FOR UPDATE",
         )
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?;
     }
-    Ok(())
-}
-
-async fn guarded_outcome(db: &Db, id: i64, changed: u64) -> Result<Guarded, sqlx::Error> {
+    let changed = update.execute(&mut *tx).await?.rows_affected();
+    tx.commit().await?;
     if changed == 1 {
         return Ok(Guarded::Done);
     }

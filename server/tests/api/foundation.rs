@@ -51,13 +51,7 @@ on_every_backend! {
 
 #[tokio::test]
 async fn ready_is_503_in_the_envelope_when_redis_is_unreachable() {
-    // A port nothing listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let redis = format!("redis://127.0.0.1:{port}");
+    let redis = unreachable_redis_url();
     let app = spawn_app_with(Backend::Sqlite, &[("REDIS_URL", &redis)]).await;
     let (status, body) = envelope(app.get("/api/ready").await).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");

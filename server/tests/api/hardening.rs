@@ -217,12 +217,7 @@ async fn the_rate_limit_is_shared_by_processes_in_scale_out_mode() {
 
 #[tokio::test]
 async fn the_rate_limit_still_holds_in_each_process_while_redis_is_unreachable() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let redis = format!("redis://127.0.0.1:{port}");
+    let redis = unreachable_redis_url();
     let app = rate_limited_app(Backend::Sqlite, &[("REDIS_URL", &redis)]).await;
     let body = json!({"username": "nobody", "password": "wrong password"});
     for _ in 0..3 {

@@ -65,6 +65,16 @@ pub fn test_redis_url() -> String {
 }
 
 /// The settings every test starts from: cheap bcrypt, a fixed secret, port 0.
+/// A Redis URL on a port nothing listens on (bound, then freed).
+pub fn unreachable_redis_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("redis://127.0.0.1:{port}")
+}
+
 pub fn base_vars(dir: &TempDir) -> HashMap<String, String> {
     HashMap::from([
         ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
