@@ -2,7 +2,15 @@
 //! request, and a per-IP rate on the endpoints that cost a bcrypt hash or
 //! rotate a token.
 
-use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
+use std::{
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use axum::{
     extract::{Request, State},
@@ -49,10 +57,21 @@ impl AuthRateLimiter {
     /// `Err(seconds to wait)` when `ip` has used up its burst.
     async fn check(&self, ip: IpAddr) -> Result<(), u64> {
         if let Some(shared) = &self.shared {
+            // Logged when the outage starts and when it ends, not on every
+            // request in between.
             match shared.check(ip).await {
-                Ok(answer) => return answer,
+                Ok(answer) => {
+                    if shared.unreachable.swap(false, Ordering::Relaxed) {
+                        tracing::info!(
+                            "Redis reachable again: the auth rate limit is shared again"
+                        );
+                    }
+                    return answer;
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "Redis unreachable: the auth rate limit counts in this process")
+                    if !shared.unreachable.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(error = %e, "Redis unreachable: the auth rate limit counts in this process");
+                    }
                 }
             }
         }
@@ -85,6 +104,8 @@ struct SharedBuckets {
     interval_ms: u64,
     /// How far ahead of now the arrival time may run: the burst.
     tolerance_ms: u64,
+    /// Set while Redis cannot be reached.
+    unreachable: Arc<AtomicBool>,
 }
 
 /// Returns 0 when the request may pass, else the milliseconds to wait.
@@ -109,6 +130,7 @@ impl SharedBuckets {
             script: Arc::new(redis::Script::new(GCRA)),
             interval_ms,
             tolerance_ms: interval_ms * (u64::from(burst.get()) - 1),
+            unreachable: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -167,5 +189,57 @@ mod tests {
         }
         assert_eq!(limiter.check(a).await, Err(1));
         assert_eq!(limiter.check(b).await, Ok(()));
+    }
+
+    /// The log lines written while `f` runs on this thread.
+    async fn logs_of<F: std::future::Future<Output = ()>>(f: F) -> String {
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        f.await;
+        drop(guard);
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_redis_is_logged_once_and_the_limit_still_holds() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let redis = RedisStore::connect(&format!("redis://127.0.0.1:{port}"), "test:").unwrap();
+        let limiter = AuthRateLimiter::new(
+            RateLimit {
+                per_second: 1,
+                burst: 3,
+            },
+            Some(redis),
+        );
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let logs = logs_of(async {
+            for _ in 0..3 {
+                assert_eq!(limiter.check(ip).await, Ok(()));
+            }
+            assert_eq!(limiter.check(ip).await, Err(1));
+        })
+        .await;
+        assert_eq!(logs.matches("Redis unreachable").count(), 1, "{logs}");
     }
 }
