@@ -4,15 +4,15 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    Lazy, StaticSegment,
 };
 
 use crate::{
     auth_state::provide_auth_state,
     components::NavBar,
     pages::{
-        AdminAuditPage, AdminUsersPage, HomePage, LoginPage, NotFound, ProfilePage, ProtectedPage,
-        RegisterPage,
+        AdminAuditRoute, AdminUsersRoute, HomePage, LoginPage, NotFound, ProfileRoute,
+        ProtectedRoute, RegisterPage,
     },
 };
 
@@ -52,10 +52,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage/>
                     <Route path=StaticSegment("login") view=LoginPage/>
                     <Route path=StaticSegment("register") view=RegisterPage/>
-                    <Route path=StaticSegment("profile") view=ProfilePage/>
-                    <Route path=StaticSegment("protected") view=ProtectedPage/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=AdminUsersPage/>
-                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AdminAuditPage/>
+                    <Route path=StaticSegment("profile") view={Lazy::<ProfileRoute>::new()}/>
+                    <Route path=StaticSegment("protected") view={Lazy::<ProtectedRoute>::new()}/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<AdminUsersRoute>::new()}/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<AdminAuditRoute>::new()}/>
                 </Routes>
             </main>
         </Router>

@@ -52,6 +52,33 @@ test("an admin manages users from the console, confirming each change", async ({
   expect(login.status()).toBe(401);
 });
 
+test("the signed-in pages' code is loaded when such a page is first shown", async ({ page }) => {
+  const wasm: string[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.endsWith(".wasm") && !wasm.includes(path)) wasm.push(path);
+  });
+  await page.goto("/login");
+  await hydrated(page);
+  expect(wasm).toEqual([expect.stringMatching(/^\/pkg\/auth\.[A-Za-z0-9_-]+\.wasm$/)]);
+
+  await loginViaForm(page, ADMIN, ADMIN_PASSWORD);
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.locator("#profile-username")).toHaveText(ADMIN);
+  expect(wasm.some((p) => p.includes("_profile_route_"))).toBe(true);
+  expect(wasm.some((p) => p.includes("_admin_"))).toBe(false);
+
+  await page.getByRole("link", { name: "Admin" }).click();
+  await expect(page.locator("h1")).toHaveText("Users");
+  expect(wasm.some((p) => p.includes("_admin_users_route_"))).toBe(true);
+  for (const path of wasm.slice(1)) {
+    expect(path).toMatch(/^\/pkg\/(split|chunk)_[A-Za-z0-9_.-]+\.wasm$/);
+    const response = await page.request.get(path);
+    expect(response.status()).toBe(200);
+    expect(response.headers()["cache-control"]).toContain("immutable");
+  }
+});
+
 test("the audit log filters by event, in the viewer's time zone", async ({ page, request }) => {
   const name = uniqueName("audited");
   await registerViaApi(request, name);

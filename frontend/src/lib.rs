@@ -1,15 +1,17 @@
 //! The browser entry point: hydrate the HTML the server rendered, nothing else.
+// Without type erasure (plain `cargo check`), the future of hydrating the
+// whole typed view tree is deeper than the default limit allows.
+#![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    _ = console_log::init_with_level(log::Level::Info);
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // A marker for end-to-end tests (and curious people): the page is live.
-    if let Some(body) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body())
-    {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    // The signed-in pages are lazy routes: hydrating one waits for its code.
+    wasm_bindgen_futures::spawn_local(async {
+        leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App)
+            .await
+            .forget();
+        // A marker for end-to-end tests (and curious people): the page is live.
+        let _ = leptos::tachys::dom::body().set_attribute("data-hydrated", "true");
+    });
 }

@@ -101,7 +101,7 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure
         message: format!("The server sent an unexpected answer ({status})."),
         errors: vec![e],
     };
-    let envelope: Envelope<serde_json::Value> = response
+    let envelope: Envelope<T> = response
         .json()
         .await
         .map_err(|e| unexpected(e.to_string()))?;
@@ -112,8 +112,11 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure
             errors: envelope.errors,
         });
     }
-    // `data` may be null (logout): decode it as whatever the caller expects.
-    serde_json::from_value(envelope.data.unwrap_or_default()).map_err(|e| unexpected(e.to_string()))
+    match envelope.data {
+        Some(data) => Ok(data),
+        // `data` is null (logout): fine when the caller expects nothing.
+        None => serde_json::from_str("null").map_err(|e| unexpected(e.to_string())),
+    }
 }
 
 /// New tokens in place of `stale`: joins the refresh already running in this

@@ -42,7 +42,7 @@ pub async fn with_refresh_lock<T: 'static>(job: impl Future<Output = T> + 'stati
         .call2(&locks, &JsValue::from_str(LOCK_NAME), &callback)
         .is_err()
     {
-        log::warn!("navigator.locks.request failed; refreshing without the lock");
+        leptos::logging::warn!("navigator.locks.request failed; refreshing without the lock");
     }
     if let Ok(value) = result.await {
         return value;

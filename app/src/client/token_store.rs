@@ -46,7 +46,7 @@ pub fn load() -> Option<StoredTokens> {
 
 pub fn save(tokens: &StoredTokens) {
     if let Err(e) = LocalStorage::set(KEY, tokens) {
-        log::warn!("cannot store the tokens: {e}");
+        leptos::logging::warn!("cannot store the tokens: {e}");
     }
 }
 

@@ -9,18 +9,45 @@ mod protected;
 mod register;
 
 pub(crate) use admin::local_time;
-pub use admin::{AdminAuditPage, AdminUsersPage};
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
-pub use profile::ProfilePage;
-pub use protected::ProtectedPage;
 pub use register::RegisterPage;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::{hooks::use_navigate, lazy_route, LazyRoute};
 
 use crate::auth_state::use_auth;
+
+/// `$route` shows `$page` as a lazy route: in a release build (`cargo leptos
+/// build --split`) the page's code is a WASM file of its own, which the
+/// browser loads on the first visit to the page. The signed-in pages are
+/// lazy; the pages a visitor sees first (home, login, register) stay in the
+/// bundle, so a first visit loads one file.
+macro_rules! lazy_page {
+    ($($route:ident => $page:path;)*) => {$(
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                $page().into_any()
+            }
+        }
+    )*};
+}
+
+lazy_page! {
+    AdminUsersRoute => admin::AdminUsersPage;
+    AdminAuditRoute => admin::AdminAuditPage;
+    ProfileRoute => profile::ProfilePage;
+    ProtectedRoute => protected::ProtectedPage;
+}
 
 /// Private pages: the server redirects signed-out visitors before rendering;
 /// this does the same for client-side navigation. (A sign-out while the page
