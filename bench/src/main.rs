@@ -23,8 +23,9 @@ struct Args {
     /// Seconds each scenario runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Most requests a scenario on the Rust client sends (wrk runs for
-    /// `--seconds` only; `--no-wrk` puts every scenario on the Rust client).
+    /// Most requests a scenario sends; it stops at this or at `--seconds`,
+    /// whichever comes first (wrk is stopped when the server's request count
+    /// reaches it, read every 50 ms).
     #[arg(long, default_value_t = 1_000_000)]
     max_requests: u64,
     /// Also run a soak of validate + refresh for this many seconds.

@@ -161,11 +161,27 @@ impl Run {
         Budget::new(self.duration, self.max_requests)
     }
 
+    fn wrk_cap<'a>(&self, server: &'a Server, client: &'a Client) -> wrk::Cap<'a> {
+        wrk::Cap {
+            server,
+            client,
+            max_requests: self.max_requests,
+        }
+    }
+
     /// GETs `url` with `token` over `connections` connections: with wrk
     /// when it is installed, else with the Rust client.
-    async fn bearer(&self, client: &Client, url: &str, token: &str, connections: usize) -> Summary {
+    async fn bearer(
+        &self,
+        server: &Server,
+        client: &Client,
+        url: &str,
+        token: &str,
+        connections: usize,
+    ) -> Summary {
         if self.use_wrk {
-            wrk::get(url, token, connections, self.duration).await
+            let cap = self.wrk_cap(server, client);
+            wrk::get(url, token, connections, self.duration, cap).await
         } else {
             let target = vec![(client.clone(), url.to_string(), token.to_string())];
             Summary::from(&bearer_load(self.budget(), connections, target).await)
@@ -174,9 +190,16 @@ impl Run {
 
     /// Rotates each token in its own chain: with wrk when it is installed,
     /// else with the Rust client.
-    async fn refresh_chains(&self, client: &Client, url: &str, tokens: Vec<String>) -> Summary {
+    async fn refresh_chains(
+        &self,
+        server: &Server,
+        client: &Client,
+        url: &str,
+        tokens: Vec<String>,
+    ) -> Summary {
         if self.use_wrk {
-            wrk::refresh_chains(url, &tokens, self.duration).await
+            let cap = self.wrk_cap(server, client);
+            wrk::refresh_chains(url, &tokens, self.duration, cap).await
         } else {
             Summary::from(
                 &refresh_load(self.budget(), client.clone(), url.to_string(), tokens).await,
@@ -202,7 +225,9 @@ impl Run {
                 continue;
             }
             eprintln!("[{backend}] {scenario}");
-            let stats = self.bearer(&client, &server.url(path), &token, 32).await;
+            let stats = self
+                .bearer(&server, &client, &server.url(path), &token, 32)
+                .await;
             rows.push(row(
                 backend,
                 label,
@@ -223,7 +248,7 @@ impl Run {
             }
             let _ = server.take_peak_rss_mb();
             let stats = self
-                .refresh_chains(&client, &server.url("/api/auth/refresh"), chains)
+                .refresh_chains(&server, &client, &server.url("/api/auth/refresh"), chains)
                 .await;
             rows.push(row(
                 backend,
@@ -270,7 +295,13 @@ impl Run {
                 server.url("/api/auth/login"),
             ));
             let stats = self
-                .bearer(&client, &server.url("/api/auth/validate"), &token, 16)
+                .bearer(
+                    &server,
+                    &client,
+                    &server.url("/api/auth/validate"),
+                    &token,
+                    16,
+                )
                 .await;
             let logins = storm.await.expect("login storm");
             let note = format!("during {:.1} logins/s", logins.rps());

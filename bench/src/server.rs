@@ -95,6 +95,8 @@ impl Server {
             // would measure itself, not the server.
             .env("AUTH_RATE_PER_SECOND", "0")
             .env("RUST_LOG", "warn")
+            // The wrk scenarios read the request count to stop at --max-requests.
+            .env("METRICS_TOKEN", METRICS_TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         if let Some(redis) = &shared.redis_url {
@@ -140,7 +142,26 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
+
+    /// The requests the server has answered so far, from its `/metrics`.
+    pub async fn answered(&self, client: &reqwest::Client) -> u64 {
+        let text = client
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("read /metrics");
+        text.lines()
+            .filter(|l| l.starts_with("http_requests_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    }
 }
+
+const METRICS_TOKEN: &str = "benchmark-metrics-token";
 
 impl Drop for Server {
     fn drop(&mut self) {

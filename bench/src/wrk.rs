@@ -4,7 +4,18 @@
 
 use std::{process::Stdio, time::Duration};
 
-use crate::load::Summary;
+use tokio::io::AsyncReadExt;
+
+use crate::{load::Summary, server::Server};
+
+/// wrk has no request bound of its own: it is stopped with SIGINT (it then
+/// reports the time it really ran) once the server has answered this many
+/// requests since the start of the run.
+pub struct Cap<'a> {
+    pub server: &'a Server,
+    pub client: &'a reqwest::Client,
+    pub max_requests: u64,
+}
 
 /// Prints the figures the benchmark needs as one line of JSON when wrk ends.
 const REPORT: &str = r#"
@@ -47,7 +58,13 @@ pub fn available() -> bool {
 }
 
 /// GETs `url` with the Bearer `token` over `connections` connections for `duration`.
-pub async fn get(url: &str, token: &str, connections: usize, duration: Duration) -> Summary {
+pub async fn get(
+    url: &str,
+    token: &str,
+    connections: usize,
+    duration: Duration,
+    cap: Cap<'_>,
+) -> Summary {
     let auth = format!("Authorization: Bearer {token}");
     run(
         url,
@@ -55,12 +72,18 @@ pub async fn get(url: &str, token: &str, connections: usize, duration: Duration)
         &["--threads", "1", "--header", &auth],
         connections,
         duration,
+        cap,
     )
     .await
 }
 
 /// Rotates each of `tokens` in its own chain, one connection each, for `duration`.
-pub async fn refresh_chains(url: &str, tokens: &[String], duration: Duration) -> Summary {
+pub async fn refresh_chains(
+    url: &str,
+    tokens: &[String],
+    duration: Duration,
+    cap: Cap<'_>,
+) -> Summary {
     // Refresh tokens are base64: nothing in them needs escaping in Lua.
     let list: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
     let script = format!("TOKENS = {{{}}}\n{REFRESH_CHAIN}{REPORT}", list.join(", "));
@@ -71,6 +94,7 @@ pub async fn refresh_chains(url: &str, tokens: &[String], duration: Duration) ->
         &["--threads", &threads],
         tokens.len(),
         duration,
+        cap,
     )
     .await
 }
@@ -81,12 +105,14 @@ async fn run(
     args: &[&str],
     connections: usize,
     duration: Duration,
+    cap: Cap<'_>,
 ) -> Summary {
     // Two runs at once (the soak) need two script files.
     let path =
         std::env::temp_dir().join(format!("bench-wrk-{}.lua", uuid::Uuid::new_v4().simple()));
     std::fs::write(&path, script).expect("write the wrk script");
-    let output = tokio::process::Command::new("wrk")
+    let start = cap.server.answered(cap.client).await;
+    let mut wrk = tokio::process::Command::new("wrk")
         .args(["--timeout", "10s"])
         .args(args)
         .args(["--connections", &connections.to_string()])
@@ -94,20 +120,36 @@ async fn run(
         .arg("--script")
         .arg(&path)
         .arg(url)
-        .output()
-        .await
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run wrk");
+    let (mut stdout, mut stderr) = (wrk.stdout.take().unwrap(), wrk.stderr.take().unwrap());
+    let read_out = tokio::spawn(async move {
+        let (mut out, mut err) = (String::new(), String::new());
+        let _ = tokio::join!(
+            stdout.read_to_string(&mut out),
+            stderr.read_to_string(&mut err)
+        );
+        (out, err)
+    });
+    let mut interrupted = false;
+    while wrk.try_wait().expect("wait for wrk").is_none() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if !interrupted && cap.server.answered(cap.client).await - start >= cap.max_requests {
+            let pid = wrk.id().expect("wrk pid").to_string();
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &pid])
+                .status();
+            interrupted = true;
+        }
+    }
+    let (stdout, stderr) = read_out.await.expect("wrk output");
     let _ = std::fs::remove_file(&path);
-    let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()
         .find_map(|l| l.strip_prefix("WRK_RESULT "))
-        .unwrap_or_else(|| {
-            panic!(
-                "wrk printed no result: {stdout}{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
+        .unwrap_or_else(|| panic!("wrk printed no result: {stdout}{stderr}"));
     let v: serde_json::Value = serde_json::from_str(line).expect("wrk JSON");
     let n = |key: &str| v[key].as_u64().unwrap_or(0);
     let requests = n("requests");
