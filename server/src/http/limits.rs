@@ -242,4 +242,32 @@ mod tests {
         .await;
         assert_eq!(logs.matches("Redis unreachable").count(), 1, "{logs}");
     }
+
+    #[tokio::test]
+    async fn the_end_of_a_redis_outage_is_logged_once() {
+        let url = std::env::var("TEST_REDIS_URL").expect(
+            "TEST_REDIS_URL is not set: run ./scripts/test, which starts a throwaway Redis",
+        );
+        let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+        let limiter = AuthRateLimiter::new(
+            RateLimit {
+                per_second: 1,
+                burst: 3,
+            },
+            Some(RedisStore::connect(&url, &prefix).unwrap()),
+        );
+        // As after a failed call: the outage has been logged.
+        let shared = limiter.shared.as_ref().unwrap();
+        shared.unreachable.store(true, Ordering::Relaxed);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let logs = logs_of(async {
+            for _ in 0..3 {
+                assert_eq!(limiter.check(ip).await, Ok(()));
+            }
+            assert_eq!(limiter.check(ip).await, Err(1));
+        })
+        .await;
+        assert_eq!(logs.matches("Redis reachable again").count(), 1, "{logs}");
+        assert!(!logs.contains("Redis unreachable"), "{logs}");
+    }
 }
