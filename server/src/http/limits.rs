@@ -173,22 +173,31 @@ pub async fn auth_rate(State(state): State<AppState>, req: Request, next: Next) 
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_client_gets_its_burst_then_waits_and_others_are_not_affected() {
-        let limiter = AuthRateLimiter::new(
+    /// One request a second, a burst of three.
+    fn limiter(redis: Option<RedisStore>) -> AuthRateLimiter {
+        AuthRateLimiter::new(
             RateLimit {
                 per_second: 1,
                 burst: 3,
             },
-            None,
-        );
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
-        let b: IpAddr = "192.0.2.2".parse().unwrap();
+            redis,
+        )
+    }
+
+    /// `ip` gets its burst of three, then must wait a second.
+    async fn burst_then_wait(limiter: &AuthRateLimiter, ip: IpAddr) {
         for _ in 0..3 {
-            assert_eq!(limiter.check(a).await, Ok(()));
+            assert_eq!(limiter.check(ip).await, Ok(()));
         }
-        assert_eq!(limiter.check(a).await, Err(1));
-        assert_eq!(limiter.check(b).await, Ok(()));
+        assert_eq!(limiter.check(ip).await, Err(1));
+    }
+
+    #[tokio::test]
+    async fn a_client_gets_its_burst_then_waits_and_others_are_not_affected() {
+        let limiter = limiter(None);
+        burst_then_wait(&limiter, "192.0.2.1".parse().unwrap()).await;
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        assert_eq!(limiter.check(other).await, Ok(()));
     }
 
     /// The log lines written while `f` runs on this thread.
@@ -225,21 +234,8 @@ mod tests {
             .unwrap()
             .port();
         let redis = RedisStore::connect(&format!("redis://127.0.0.1:{port}"), "test:").unwrap();
-        let limiter = AuthRateLimiter::new(
-            RateLimit {
-                per_second: 1,
-                burst: 3,
-            },
-            Some(redis),
-        );
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let logs = logs_of(async {
-            for _ in 0..3 {
-                assert_eq!(limiter.check(ip).await, Ok(()));
-            }
-            assert_eq!(limiter.check(ip).await, Err(1));
-        })
-        .await;
+        let limiter = limiter(Some(redis));
+        let logs = logs_of(burst_then_wait(&limiter, "192.0.2.1".parse().unwrap())).await;
         assert_eq!(logs.matches("Redis unreachable").count(), 1, "{logs}");
     }
 
@@ -249,24 +245,11 @@ mod tests {
             "TEST_REDIS_URL is not set: run ./scripts/test, which starts a throwaway Redis",
         );
         let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-        let limiter = AuthRateLimiter::new(
-            RateLimit {
-                per_second: 1,
-                burst: 3,
-            },
-            Some(RedisStore::connect(&url, &prefix).unwrap()),
-        );
+        let limiter = limiter(Some(RedisStore::connect(&url, &prefix).unwrap()));
         // As after a failed call: the outage has been logged.
         let shared = limiter.shared.as_ref().unwrap();
         shared.unreachable.store(true, Ordering::Relaxed);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let logs = logs_of(async {
-            for _ in 0..3 {
-                assert_eq!(limiter.check(ip).await, Ok(()));
-            }
-            assert_eq!(limiter.check(ip).await, Err(1));
-        })
-        .await;
+        let logs = logs_of(burst_then_wait(&limiter, "192.0.2.1".parse().unwrap())).await;
         assert_eq!(logs.matches("Redis reachable again").count(), 1, "{logs}");
         assert!(!logs.contains("Redis unreachable"), "{logs}");
     }
