@@ -422,9 +422,8 @@ pub fn bcrypt_hash_secs(cost: u32) -> f64 {
 }
 
 /// The release WASM, after brotli: the bundle every page loads (raw and
-/// compressed), and the files of the lazy pages (profile, protected, the
-/// admin console), each loaded when its page is first shown (`cargo leptos
-/// build --split`).
+/// compressed), and the files of the lazy pages, each loaded when its page
+/// is first shown (`cargo leptos build --split`).
 pub struct WasmSize {
     pub raw: usize,
     pub brotli: usize,

@@ -61,7 +61,11 @@ impl AuthRateLimiter {
             // request in between.
             match shared.check(ip).await {
                 Ok(answer) => {
-                    if shared.unreachable.swap(false, Ordering::Relaxed) {
+                    // A plain load first: no write to the shared flag on
+                    // every request while Redis is fine.
+                    if shared.unreachable.load(Ordering::Relaxed)
+                        && shared.unreachable.swap(false, Ordering::Relaxed)
+                    {
                         tracing::info!(
                             "Redis reachable again: the auth rate limit is shared again"
                         );
