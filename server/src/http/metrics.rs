@@ -1,7 +1,10 @@
 //! `GET /metrics` for Prometheus, and the middleware that counts and times
 //! every request by its route.
 
-use std::time::Instant;
+use std::{
+    sync::{Arc, OnceLock},
+    time::Instant,
+};
 
 use axum::{
     extract::{MatchedPath, Request, State},
@@ -14,30 +17,32 @@ use sha2::{Digest, Sha256};
 use super::error::ApiError;
 use crate::state::AppState;
 
-/// The route pattern a request matched, carried out on the response to
-/// [`record`], which runs before routing.
-#[derive(Clone)]
-struct Route(MatchedPath);
+/// Where [`remember_route`], which runs after routing, writes the route
+/// pattern a request matched for [`record`], which runs before routing. A
+/// slot on the request, not a mark on the response: an answer made outside
+/// the route (a timeout) is still counted under its route.
+#[derive(Clone, Default)]
+struct MatchedRoute(Arc<OnceLock<MatchedPath>>);
 
 pub async fn remember_route(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let mut response = next.run(req).await;
-    if let Some(route) = route {
-        response.extensions_mut().insert(Route(route));
+    if let (Some(slot), Some(route)) = (
+        req.extensions().get::<MatchedRoute>(),
+        req.extensions().get::<MatchedPath>(),
+    ) {
+        let _ = slot.0.set(route.clone());
     }
-    response
+    next.run(req).await
 }
 
-pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn record(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
+    let matched = MatchedRoute::default();
+    req.extensions_mut().insert(matched.clone());
     let response = next.run(req).await;
     // Unmatched paths (static files, 404s) share one label: a scanner
     // trying a million URLs must not create a million series.
-    let route = response
-        .extensions()
-        .get::<Route>()
-        .map_or("unmatched", |r| r.0.as_str());
+    let route = matched.0.get().map_or("unmatched", MatchedPath::as_str);
     state.metrics.observe_request(
         method.as_str(),
         route,

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{helpers::*, on_every_backend};
 
@@ -289,32 +288,9 @@ on_every_backend! {
 #[tokio::test]
 async fn a_request_that_takes_too_long_is_a_408_in_the_envelope() {
     let app = spawn_app_with(Backend::Sqlite, &[("REQUEST_TIMEOUT", "1")]).await;
-    // Headers that promise a body which never comes.
-    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-    stream
-        .write_all(
-            b"POST /api/auth/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
-        )
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), async {
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = stream.read(&mut buf).await.unwrap();
-            answer.extend_from_slice(&buf[..n]);
-            if n == 0 || String::from_utf8_lossy(&answer).contains("\"errors\"") {
-                break;
-            }
-        }
-    })
-    .await;
-    assert!(
-        read.is_ok(),
-        "the server answered: {}",
-        String::from_utf8_lossy(&answer)
-    );
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = app
+        .post_with_a_body_that_never_comes("/api/auth/login")
+        .await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("The request took too long."), "{answer}");
 }

@@ -226,6 +226,31 @@ impl TestApp {
             .await
             .expect("request sent")
     }
+
+    /// Sends the headers of a POST to `path` that promise a body which never
+    /// comes, and returns the raw answer, read until its envelope's errors or
+    /// for at most 10 seconds.
+    pub async fn post_with_a_body_that_never_comes(&self, path: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = stream.read(&mut buf).await.unwrap();
+                answer.extend_from_slice(&buf[..n]);
+                if n == 0 || String::from_utf8_lossy(&answer).contains("\"errors\"") {
+                    break;
+                }
+            }
+        })
+        .await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
 }
 
 impl Drop for TestApp {

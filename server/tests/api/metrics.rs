@@ -119,3 +119,25 @@ async fn auth_events_and_requests_are_counted_by_route_and_status() {
         "no user data in metrics"
     );
 }
+
+#[tokio::test]
+async fn a_request_that_times_out_is_counted_under_its_route() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[("METRICS_TOKEN", TOKEN), ("REQUEST_TIMEOUT", "1")],
+    )
+    .await;
+    let answer = app
+        .post_with_a_body_that_never_comes("/api/auth/login")
+        .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let text = scrape(&app).await;
+    assert_eq!(
+        value(
+            &text,
+            r#"http_requests_total{method="POST",route="/api/auth/login",status="408"}"#
+        ),
+        1.0,
+        "{text}"
+    );
+}
