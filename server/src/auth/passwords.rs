@@ -51,19 +51,26 @@ pub enum Verified {
 /// for other requests, so the thread's class is restored afterwards.
 fn in_idle_class<T>(job: impl FnOnce() -> T) -> T {
     #[cfg(target_os = "linux")]
-    struct Restore;
+    struct Restore(libc::c_int);
     #[cfg(target_os = "linux")]
     impl Drop for Restore {
         fn drop(&mut self) {
-            set_policy(libc::SCHED_OTHER);
+            set_policy(self.0);
         }
     }
+    // SAFETY: reads the policy of the calling thread (pid 0).
     #[cfg(target_os = "linux")]
-    let _restore = set_policy(libc::SCHED_IDLE).then_some(Restore);
+    let _restore = match unsafe { libc::sched_getscheduler(0) } {
+        before if before >= 0 && before != libc::SCHED_IDLE => {
+            set_policy(libc::SCHED_IDLE).then_some(Restore(before))
+        }
+        _ => None,
+    };
     job()
 }
 
-/// Sets the scheduling policy of the calling thread; false if refused.
+/// Sets the scheduling policy of the calling thread, keeping its nice
+/// value; false if refused.
 #[cfg(target_os = "linux")]
 fn set_policy(policy: libc::c_int) -> bool {
     let param = libc::sched_param { sched_priority: 0 };
@@ -154,6 +161,11 @@ mod tests {
         let policy = || unsafe { libc::sched_getscheduler(0) };
         assert_eq!(in_idle_class(policy), libc::SCHED_IDLE);
         assert_eq!(policy(), libc::SCHED_OTHER);
+        // A thread someone put in the batch class goes back to it.
+        assert!(set_policy(libc::SCHED_BATCH));
+        assert_eq!(in_idle_class(policy), libc::SCHED_IDLE);
+        assert_eq!(policy(), libc::SCHED_BATCH);
+        assert!(set_policy(libc::SCHED_OTHER));
     }
 
     #[tokio::test]
