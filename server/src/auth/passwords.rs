@@ -51,31 +51,36 @@ pub enum Verified {
 /// for other requests, so the thread's class is restored afterwards.
 fn in_idle_class<T>(job: impl FnOnce() -> T) -> T {
     #[cfg(target_os = "linux")]
-    struct Restore(libc::c_int);
-    #[cfg(target_os = "linux")]
+    let _restore = scheduling::enter_idle_class();
+    job()
+}
+
+#[cfg(target_os = "linux")]
+mod scheduling {
+    /// Puts the thread back in the class it was in when dropped.
+    pub struct Restore(libc::c_int);
+
     impl Drop for Restore {
         fn drop(&mut self) {
             set_policy(self.0);
         }
     }
-    // SAFETY: reads the policy of the calling thread (pid 0).
-    #[cfg(target_os = "linux")]
-    let _restore = match unsafe { libc::sched_getscheduler(0) } {
-        before if before >= 0 && before != libc::SCHED_IDLE => {
-            set_policy(libc::SCHED_IDLE).then_some(Restore(before))
-        }
-        _ => None,
-    };
-    job()
-}
 
-/// Sets the scheduling policy of the calling thread, keeping its nice
-/// value; false if refused.
-#[cfg(target_os = "linux")]
-fn set_policy(policy: libc::c_int) -> bool {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: pid 0 is the calling thread; a refusal changes nothing.
-    unsafe { libc::sched_setscheduler(0, policy, &param) == 0 }
+    /// `None` when the thread is already in the idle class or the call is refused.
+    pub fn enter_idle_class() -> Option<Restore> {
+        // SAFETY: reads the policy of the calling thread (pid 0).
+        let before = unsafe { libc::sched_getscheduler(0) };
+        (before >= 0 && before != libc::SCHED_IDLE && set_policy(libc::SCHED_IDLE))
+            .then_some(Restore(before))
+    }
+
+    /// Sets the scheduling policy of the calling thread, keeping its nice
+    /// value; false if refused.
+    pub fn set_policy(policy: libc::c_int) -> bool {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: pid 0 is the calling thread; a refusal changes nothing.
+        unsafe { libc::sched_setscheduler(0, policy, &param) == 0 }
+    }
 }
 
 fn prehash(password: &str) -> String {
@@ -162,10 +167,10 @@ mod tests {
         assert_eq!(in_idle_class(policy), libc::SCHED_IDLE);
         assert_eq!(policy(), libc::SCHED_OTHER);
         // A thread someone put in the batch class goes back to it.
-        assert!(set_policy(libc::SCHED_BATCH));
+        assert!(scheduling::set_policy(libc::SCHED_BATCH));
         assert_eq!(in_idle_class(policy), libc::SCHED_IDLE);
         assert_eq!(policy(), libc::SCHED_BATCH);
-        assert!(set_policy(libc::SCHED_OTHER));
+        assert!(scheduling::set_policy(libc::SCHED_OTHER));
     }
 
     #[tokio::test]
