@@ -355,6 +355,8 @@ impl Run {
         if matches!(store, Store::Postgres { .. }) && self.wants("scale-out") {
             rows.push(self.scale_out(backend, &shared, &server, &client).await);
         }
+        drop(server);
+        shared.remove().await;
         rows
     }
 

@@ -27,6 +27,8 @@ pub struct Shared {
     pub redis_url: Option<String>,
     pub redis_prefix: String,
     pub dir: std::path::PathBuf,
+    /// The PostgreSQL server and the database made for the run.
+    postgres: Option<(String, String)>,
 }
 
 impl Shared {
@@ -41,6 +43,7 @@ impl Shared {
                 redis_url: None,
                 redis_prefix: prefix,
                 dir,
+                postgres: None,
             },
             Store::Postgres {
                 admin_url,
@@ -61,9 +64,65 @@ impl Shared {
                     redis_url: Some(redis_url.clone()),
                     redis_prefix: prefix,
                     dir,
+                    postgres: Some((admin_url.clone(), name)),
                 }
             }
         }
+    }
+}
+
+impl Shared {
+    /// Leaves nothing of the run behind: its directory (the SQLite file, the
+    /// dev secret), its PostgreSQL database and its Redis keys. Call once
+    /// every server of the run has stopped.
+    pub async fn remove(self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((admin_url, name)) = &self.postgres {
+            match PgConnection::connect(admin_url).await {
+                Ok(mut conn) => {
+                    let drop = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+                    if let Err(e) = conn.execute(sqlx::AssertSqlSafe(drop)).await {
+                        eprintln!("cannot drop the bench database {name}: {e}");
+                    }
+                }
+                Err(e) => eprintln!("cannot drop the bench database {name}: {e}"),
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            if let Err(e) = remove_redis_keys(url, &self.redis_prefix).await {
+                eprintln!(
+                    "cannot remove the bench's Redis keys {}*: {e}",
+                    self.redis_prefix
+                );
+            }
+        }
+    }
+}
+
+async fn remove_redis_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
+    let mut conn = redis::Client::open(url)?
+        .get_multiplexed_async_connection()
+        .await?;
+    let mut cursor = 0u64;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            redis::cmd("UNLINK")
+                .arg(&keys)
+                .query_async::<()>(&mut conn)
+                .await?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
     }
 }
 
