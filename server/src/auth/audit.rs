@@ -147,9 +147,9 @@ impl AuditLog {
         }
     }
 
-    /// Stores and counts an event. A failure to store is logged, and does
-    /// not fail the request it describes.
-    pub async fn record(&self, event: AuditEvent<'_>, client: &ClientInfo, now: i64) {
+    /// Counts and logs an event that the statement which caused it has
+    /// already stored (a refresh-token claim stores its own: migration 0004).
+    pub fn announce(&self, event: &AuditEvent<'_>, client: &ClientInfo) {
         self.metrics.auth_event(event.kind);
         tracing::info!(
             event = event.kind.as_str(),
@@ -158,6 +158,12 @@ impl AuditLog {
             detail = event.detail,
             "audit"
         );
+    }
+
+    /// Stores and counts an event. A failure to store is logged, and does
+    /// not fail the request it describes.
+    pub async fn record(&self, event: AuditEvent<'_>, client: &ClientInfo, now: i64) {
+        self.announce(&event, client);
         let (stored, is_stored) = oneshot::channel();
         let queued = Queued {
             occurred_at: now,

@@ -2,7 +2,9 @@
 //! moment (up to a limit) and stores them with one statement. Under load,
 //! one write per request becomes one per batch; alone, a request is written
 //! at once. On SQLite this matters most: every statement is a hand-off to the
-//! one writer connection, and each commit appends its pages to the WAL.
+//! one writer connection, and each commit appends its pages to the WAL. Reads
+//! on a hot path batch the same way (the refresh's token look-up): on
+//! PostgreSQL every statement costs a round trip and a backend's wake-up.
 //!
 //! A request carries its own reply channel; the write function answers it.
 

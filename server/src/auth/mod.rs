@@ -353,18 +353,13 @@ impl AuthService {
     ) -> Result<SignedIn, AuthError> {
         let me = &self.0;
         let now = me.clock.now();
-        match me.refresh.rotate(presented, now).await? {
+        match me.refresh.rotate(presented, client, now).await? {
             Rotation::Rotated {
                 user,
                 family_id,
                 token,
+                audited,
             } => {
-                if user.is_active == 0 {
-                    me.refresh
-                        .revoke_family(&family_id, "user inactive", now)
-                        .await?;
-                    return Err(AuthError::InvalidRefreshToken);
-                }
                 let user = user.to_api();
                 let event = AuditEvent {
                     kind: AuditKind::Refresh,
@@ -372,7 +367,11 @@ impl AuthService {
                     username: Some(&user.username),
                     detail: None,
                 };
-                me.audit.record(event, client, now).await;
+                if audited {
+                    me.audit.announce(&event, client);
+                } else {
+                    me.audit.record(event, client, now).await;
+                }
                 self.respond(user, family_id, token, now)
             }
             Rotation::ReuseDetected { user_id, family_id } => {

@@ -1,9 +1,10 @@
 //! Refresh tokens: opaque, stored as SHA-256, grouped in families (one per
 //! login, with an absolute expiry). Rotation claims the presented token with
-//! one conditional UPDATE, whose trigger adds the successor in the same
-//! statement, so of N concurrent rotations exactly one wins; the others,
-//! within the grace window, get the very same successor back. Claims are
-//! group-committed: the claims waiting at one moment share one UPDATE.
+//! one conditional UPDATE, whose trigger adds the successor and the audit
+//! event in the same statement, so of N concurrent rotations exactly one
+//! wins; the others, within the grace window, get the very same successor
+//! back. Look-ups and claims are batched: those waiting at one moment share
+//! one SELECT, and one UPDATE.
 
 use std::fmt::Write as _;
 
@@ -12,7 +13,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 use super::{
-    group_commit::GroupCommit, store::StoreError, users::UserRow, validation_cache::ValidationCache,
+    audit::ClientInfo, group_commit::GroupCommit, store::StoreError, users::UserRow,
+    validation_cache::ValidationCache,
 };
 use crate::db::{Backend, Db};
 
@@ -20,8 +22,11 @@ use crate::db::{Backend, Db};
 const TOKEN_BYTES: usize = 32;
 const TOKEN_LEN: usize = 44;
 
-/// The most claims one UPDATE makes (4 bound values each).
+/// The most claims one UPDATE makes (6 bound values each).
 const MAX_CLAIMS: usize = 64;
+
+/// The most tokens one SELECT looks up.
+const MAX_FINDS: usize = 64;
 
 pub fn new_token() -> String {
     let mut bytes = [0u8; TOKEN_BYTES];
@@ -75,15 +80,19 @@ pub enum Rotation {
         user: UserRow,
         family_id: String,
         token: String,
+        /// Whether the rotation stored its audit event (a claim does; a
+        /// repeat within the grace window does not).
+        audited: bool,
     },
     /// An already-rotated token outside the grace window: the family is now revoked.
     ReuseDetected { user_id: i64, family_id: String },
-    /// Unknown, malformed, expired or revoked.
+    /// Unknown, malformed, expired or revoked, or its user is inactive.
     Invalid,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 struct PresentedRow {
+    token_hash: String,
     family_id: String,
     used_at: Option<i64>,
     successor_hash: Option<String>,
@@ -110,12 +119,20 @@ pub struct Origin<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+/// A rotation's lookup of the presented token, waiting for the finder.
+struct Find {
+    hash: String,
+    found: oneshot::Sender<Result<Option<PresentedRow>, sqlx::Error>>,
+}
+
 /// A rotation's claim of the presented token, waiting for the claims writer.
 struct Claim {
     hash: String,
     now: i64,
     successor_hash: String,
     sealed: Option<String>,
+    /// Who presented the token, for the audit event the claim stores.
+    client: ClientInfo,
     /// Whether this claim set the token's successor.
     won: oneshot::Sender<Result<bool, sqlx::Error>>,
 }
@@ -124,6 +141,7 @@ struct Claim {
 pub struct RefreshTokens {
     db: Db,
     validation: ValidationCache,
+    finds: GroupCommit<Find>,
     claims: GroupCommit<Claim>,
     ttl: i64,
     grace: i64,
@@ -136,9 +154,13 @@ impl RefreshTokens {
         let claims = GroupCommit::start(MAX_CLAIMS, move |batch| {
             claim_batch(writer_db.clone(), batch)
         });
+        let finder_db = db.clone();
+        let finds =
+            GroupCommit::start(MAX_FINDS, move |batch| find_batch(finder_db.clone(), batch));
         RefreshTokens {
             db,
             validation,
+            finds,
             claims,
             ttl,
             grace,
@@ -190,20 +212,24 @@ impl RefreshTokens {
     }
 
     async fn find(&self, hash: &str) -> Result<Option<PresentedRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT t.family_id, t.used_at, t.successor_hash, t.successor_sealed, f.expires_at, f.revoked_at, \
-             u.id, u.username, u.email, u.full_name, u.password_hash, u.role, \
-             CASE WHEN u.is_active THEN 1 ELSE 0 END AS is_active \
-             FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
-             JOIN users u ON u.id = f.user_id WHERE t.token_hash = $1",
-        )
-        .bind(hash)
-        .fetch_optional(&self.db.pool)
-        .await
+        let (found, answer) = oneshot::channel();
+        let find = Find {
+            hash: hash.to_string(),
+            found,
+        };
+        match self.finds.submit(find) {
+            Ok(()) => answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed)),
+            Err(find) => find_alone(&self.db, &find.hash).await,
+        }
     }
 
     /// Rotates `presented`: see the module documentation.
-    pub async fn rotate(&self, presented: &str, now: i64) -> Result<Rotation, StoreError> {
+    pub async fn rotate(
+        &self,
+        presented: &str,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
         if presented.len() != TOKEN_LEN
             || STANDARD.decode(presented).map(|b| b.len()) != Ok(TOKEN_BYTES)
         {
@@ -216,18 +242,24 @@ impl RefreshTokens {
         if row.revoked_at.is_some() || row.expires_at <= now {
             return Ok(Rotation::Invalid);
         }
+        if row.user.is_active == 0 {
+            self.revoke_family(&row.family_id, "user inactive", now)
+                .await?;
+            return Ok(Rotation::Invalid);
+        }
 
         if row.used_at.is_none() {
             let successor = new_token();
             let sealed = seal(presented, &successor);
             if self
-                .claim(&hash, now, token_hash(&successor), sealed)
+                .claim(&hash, now, token_hash(&successor), sealed, client)
                 .await?
             {
                 return Ok(Rotation::Rotated {
                     user: row.user,
                     family_id: row.family_id,
                     token: successor,
+                    audited: true,
                 });
             }
             // Another request rotated it first (answer as a repeat of that
@@ -243,6 +275,7 @@ impl RefreshTokens {
                 user: row.user,
                 family_id: row.family_id,
                 token,
+                audited: false,
             });
         }
         self.revoke_family(&row.family_id, "reuse", now).await?;
@@ -260,6 +293,7 @@ impl RefreshTokens {
         now: i64,
         successor_hash: String,
         sealed: Option<String>,
+        client: &ClientInfo,
     ) -> Result<bool, sqlx::Error> {
         let (won, answer) = oneshot::channel();
         let claim = Claim {
@@ -267,6 +301,7 @@ impl RefreshTokens {
             now,
             successor_hash,
             sealed,
+            client: client.clone(),
             won,
         };
         match self.claims.submit(claim) {
@@ -406,6 +441,61 @@ impl RefreshTokens {
     }
 }
 
+/// The columns of a presented token, its family and its user.
+macro_rules! presented {
+    () => {
+        "SELECT t.token_hash, t.family_id, t.used_at, t.successor_hash, t.successor_sealed, \
+         f.expires_at, f.revoked_at, \
+         u.id, u.username, u.email, u.full_name, u.password_hash, u.role, \
+         CASE WHEN u.is_active THEN 1 ELSE 0 END AS is_active \
+         FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
+         JOIN users u ON u.id = f.user_id WHERE t.token_hash"
+    };
+}
+
+async fn find_alone(db: &Db, hash: &str) -> Result<Option<PresentedRow>, sqlx::Error> {
+    sqlx::query_as(concat!(presented!(), " = $1"))
+        .bind(hash)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// The finder: one SELECT for the batch; should it fail, each lookup alone.
+async fn find_batch(db: Db, batch: Vec<Find>) {
+    if batch.len() > 1 {
+        let mut placeholders = String::new();
+        for i in 1..=batch.len() {
+            let separator = if i == 1 { "" } else { ", " };
+            let _ = write!(placeholders, "{separator}${i}");
+        }
+        let sql = format!("{} IN ({placeholders})", presented!());
+        // Built from placeholders only: every value is bound.
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for find in &batch {
+            query = query.bind(&find.hash);
+        }
+        match query.fetch_all(&db.pool).await {
+            Ok(rows) => {
+                // A token presented twice at once is in the batch twice.
+                for find in batch {
+                    let row = rows
+                        .iter()
+                        .find(|r: &&PresentedRow| r.token_hash == find.hash);
+                    let _ = find.found.send(Ok(row.cloned()));
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, finds = batch.len(), "a batch of refresh-token lookups failed; looking up one at a time")
+            }
+        }
+    }
+    for find in batch {
+        let row = find_alone(&db, &find.hash).await;
+        let _ = find.found.send(row);
+    }
+}
+
 /// The claims writer: one UPDATE for the batch; should it fail, each claim
 /// alone, so that every claim gets its own answer (the failed statement
 /// changed nothing).
@@ -432,8 +522,9 @@ async fn claim_batch(db: Db, batch: Vec<Claim>) {
     }
 }
 
-/// The `refresh_token_rotated` trigger stores the successor and marks the
-/// family used in the claiming statement itself (migration 0003). Only one of
+/// The `refresh_token_rotated` trigger stores the successor, marks the family
+/// used and stores the audit event in the claiming statement itself
+/// (migrations 0003 and 0004). Only one of
 /// concurrent claims finds `used_at` still empty, and none succeeds once the
 /// family is revoked.
 macro_rules! claimable {
@@ -445,13 +536,15 @@ macro_rules! claimable {
 
 async fn claim_alone(db: &Db, claim: &Claim) -> Result<bool, sqlx::Error> {
     let claimed = sqlx::query(concat!(
-        "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3 \
-         WHERE token_hash = $4 AND ",
+        "UPDATE refresh_tokens SET used_at = $1, successor_hash = $2, successor_sealed = $3, \
+         used_ip = $4, used_user_agent = $5 WHERE token_hash = $6 AND ",
         claimable!()
     ))
     .bind(claim.now)
     .bind(&claim.successor_hash)
     .bind(claim.sealed.as_deref())
+    .bind(claim.client.ip.as_deref())
+    .bind(claim.client.user_agent.as_deref())
     .bind(&claim.hash)
     .execute(&db.writer)
     .await?
@@ -467,24 +560,30 @@ async fn claim_together(
     db: &Db,
     batch: &[Claim],
 ) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
-    let (mut used_at, mut successor, mut sealed, mut tokens) = (
-        String::from("CASE token_hash"),
-        String::from("CASE token_hash"),
-        String::from("CASE token_hash"),
-        String::new(),
-    );
+    let columns = [
+        "used_at",
+        "successor_hash",
+        "successor_sealed",
+        "used_ip",
+        "used_user_agent",
+    ];
+    let mut cases: Vec<String> = columns
+        .iter()
+        .map(|column| format!("{column} = CASE token_hash"))
+        .collect();
+    let mut tokens = String::new();
     for i in 0..batch.len() {
-        let n = i * 4;
-        let _ = write!(used_at, " WHEN ${} THEN ${}", n + 1, n + 2);
-        let _ = write!(successor, " WHEN ${} THEN ${}", n + 1, n + 3);
-        let _ = write!(sealed, " WHEN ${} THEN ${}", n + 1, n + 4);
+        let n = i * (columns.len() + 1);
+        for (c, case) in cases.iter_mut().enumerate() {
+            let _ = write!(case, " WHEN ${} THEN ${}", n + 1, n + 2 + c);
+        }
         let separator = if i == 0 { "" } else { ", " };
         let _ = write!(tokens, "{separator}${}", n + 1);
     }
     let sql = format!(
-        "UPDATE refresh_tokens SET used_at = {used_at} END, successor_hash = {successor} END, \
-         successor_sealed = {sealed} END WHERE token_hash IN ({tokens}) AND {} \
+        "UPDATE refresh_tokens SET {} END WHERE token_hash IN ({tokens}) AND {} \
          RETURNING token_hash, successor_hash",
+        cases.join(" END, "),
         claimable!()
     );
     // Built from placeholders only: every value is bound.
@@ -494,7 +593,9 @@ async fn claim_together(
             .bind(&claim.hash)
             .bind(claim.now)
             .bind(&claim.successor_hash)
-            .bind(claim.sealed.as_deref());
+            .bind(claim.sealed.as_deref())
+            .bind(claim.client.ip.as_deref())
+            .bind(claim.client.user_agent.as_deref());
     }
     query.fetch_all(&db.writer).await
 }
@@ -527,6 +628,7 @@ mod tests {
             now: 10,
             successor_hash: token_hash(&new_token()),
             sealed: None,
+            client: ClientInfo::default(),
             won,
         };
         (claim, answer)
@@ -598,6 +700,32 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(stored, Some(first_successor));
+    }
+
+    #[tokio::test]
+    async fn one_select_finds_a_batch_and_answers_each_look_up() {
+        let (_dir, db, refresh) = one_user_store().await;
+        let (a, a_token) = family_of_user_1(&refresh).await;
+        let (b, b_token) = family_of_user_1(&refresh).await;
+
+        // One token twice (two rotations at once), another, an unknown one.
+        let mut answers = Vec::new();
+        let mut batch = Vec::new();
+        for token in [&a_token, &b_token, &a_token, &new_token()] {
+            let (found, answer) = oneshot::channel();
+            batch.push(Find {
+                hash: token_hash(token),
+                found,
+            });
+            answers.push(answer);
+        }
+        find_batch(db.clone(), batch).await;
+
+        let mut families = Vec::new();
+        for answer in answers {
+            families.push(answer.await.unwrap().unwrap().map(|row| row.family_id));
+        }
+        assert_eq!(families, [Some(a.clone()), Some(b), Some(a), None]);
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ pub fn login_key(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: i64,
     pub username: String,

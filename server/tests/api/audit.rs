@@ -70,6 +70,42 @@ on_every_backend! {
         assert_eq!(events(&app).await.pop().unwrap().ip.as_deref(), Some("127.0.0.1"));
     }
 
+    async fn a_repeat_within_the_grace_window_is_a_refresh_event_too(app) {
+        // The first presentation's event is stored by the claim itself, the
+        // repeat's (which claims nothing) by the audit writer.
+        let data = app.register("gracie").await;
+        let refresh = data["refreshToken"].as_str().unwrap();
+        let before = events(&app).await.len();
+        let (status, first) = app.refresh(refresh).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, again) = app.refresh(refresh).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(again["data"]["refreshToken"], first["data"]["refreshToken"]);
+        let kinds: Vec<String> = events(&app).await.into_iter().skip(before).map(|e| e.kind).collect();
+        assert_eq!(kinds, ["refresh", "refresh"]);
+    }
+
+    async fn a_refresh_of_an_inactive_user_ends_the_session_and_is_no_refresh_event(app) {
+        // Made inactive behind the server's back: the family is still active.
+        let data = app.register("inez").await;
+        let refresh = data["refreshToken"].as_str().unwrap();
+        sqlx::query("UPDATE users SET is_active = (1 = 0) WHERE id = $1")
+            .bind(data["user"]["id"].as_i64().unwrap())
+            .execute(&app.state().db.writer)
+            .await
+            .unwrap();
+        let before = events(&app).await.len();
+        assert_eq!(app.refresh(refresh).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(events(&app).await.len(), before, "no refresh event");
+        let reason: Option<String> = sqlx::query_scalar(
+            "SELECT f.revoked_reason FROM refresh_families f JOIN users u ON u.id = f.user_id WHERE u.username = 'inez'",
+        )
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap();
+        assert_eq!(reason.as_deref(), Some("user inactive"));
+    }
+
     async fn events_of_concurrent_requests_are_each_stored_once(app) {
         // Many events at once are stored by the same INSERT; none is lost.
         let mut chains = Vec::new();
