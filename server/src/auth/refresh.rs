@@ -460,7 +460,8 @@ async fn find_alone(db: &Db, hash: &str) -> Result<Option<PresentedRow>, sqlx::E
         .await
 }
 
-/// The finder: one SELECT for the batch; should it fail, each lookup alone.
+/// The finder: one SELECT for the batch; should it fail, each look-up
+/// alone, all at once (so that a database outage costs each one timeout).
 async fn find_batch(db: Db, batch: Vec<Find>) {
     if batch.len() > 1 {
         let mut placeholders = String::new();
@@ -490,10 +491,15 @@ async fn find_batch(db: Db, batch: Vec<Find>) {
             }
         }
     }
+    let mut alone = tokio::task::JoinSet::new();
     for find in batch {
-        let row = find_alone(&db, &find.hash).await;
-        let _ = find.found.send(row);
+        let db = db.clone();
+        alone.spawn(async move {
+            let row = find_alone(&db, &find.hash).await;
+            let _ = find.found.send(row);
+        });
     }
+    alone.join_all().await;
 }
 
 /// The claims writer: one UPDATE for the batch; should it fail, each claim

@@ -25,8 +25,9 @@ use std::{
 
 use app::api::User;
 use quick_cache::sync::Cache;
+use tokio::sync::oneshot;
 
-use super::store::StoreError;
+use super::{group_commit::GroupCommit, store::StoreError};
 use crate::{
     db::{Backend, Db},
     redis_store::RedisStore,
@@ -37,6 +38,9 @@ pub const MAX_AGE: Duration = Duration::from_secs(1);
 
 /// How many tokens are remembered; the least used are forgotten first.
 const CAPACITY: usize = 50_000;
+
+/// The most validations one Redis command answers.
+const MAX_READS: usize = 64;
 
 /// The database's answer for one token, as of `generation`.
 pub struct Remembered {
@@ -58,15 +62,27 @@ struct Inner {
 
 enum Generation {
     Local(AtomicU64),
-    /// The connection and the key that holds the counter.
-    Redis(RedisStore, String),
+    /// The connection, the key that holds the counter, and the reads of it
+    /// waiting for their command.
+    Redis(RedisStore, String, GroupCommit<Read>),
+}
+
+/// A validation's read of the generation and of one revocation-list key.
+struct Read {
+    listed: Option<String>,
+    answer: oneshot::Sender<redis::RedisResult<(Option<u64>, bool)>>,
 }
 
 impl ValidationCache {
     pub fn new(db: &Db, redis: Option<&RedisStore>) -> Self {
         let generation = match (redis, db.backend) {
             (Some(redis), _) => {
-                Generation::Redis(redis.clone(), redis.key("validation-generation"))
+                let key = redis.key("validation-generation");
+                let (store, counter) = (redis.clone(), key.clone());
+                let reads = GroupCommit::start(MAX_READS, move |batch| {
+                    read_batch(store.clone(), counter.clone(), batch)
+                });
+                Generation::Redis(redis.clone(), key, reads)
             }
             (None, Backend::Sqlite) => Generation::Local(AtomicU64::new(0)),
             (None, Backend::Postgres) => return ValidationCache(None),
@@ -80,7 +96,10 @@ impl ValidationCache {
     /// The generation now; `None` when answers must not be used or kept.
     /// With Redis, also whether `listed` (a key of the revocation list)
     /// exists, asked in the same command since validation needs both. Only
-    /// Redis holds such keys: in the other modes `listed` is `None`.
+    /// Redis holds such keys: in the other modes `listed` is `None`. The
+    /// validations waiting at one moment share that command (one MGET); each
+    /// is sent after its validation asked, so none sees a state older than
+    /// its request.
     pub async fn generation_and_listed(
         &self,
         listed: Option<&str>,
@@ -90,28 +109,21 @@ impl ValidationCache {
         };
         match &inner.generation {
             Generation::Local(counter) => Ok((Some(counter.load(Ordering::Acquire)), false)),
-            Generation::Redis(redis, key) => {
-                let mut conn = redis.conn.clone();
-                let values: Vec<Option<String>> = redis::cmd("MGET")
-                    .arg(key)
-                    .arg(listed)
-                    .query_async(&mut conn)
-                    .await?;
-                let current = values.first().and_then(|v| v.as_deref()?.parse().ok());
-                let is_listed = values.get(1).is_some_and(Option::is_some);
-                if current.is_none() {
-                    // Redis lost the key (a restart without persistence). Start
-                    // from a random value, so no counter reached before the
-                    // loss can come round again; answer nothing this time.
-                    let start = u64::from_le_bytes(rand_bytes()) >> 2;
-                    redis::cmd("SET")
-                        .arg(key)
-                        .arg(start)
-                        .arg("NX")
-                        .query_async::<()>(&mut conn)
-                        .await?;
-                }
-                Ok((current, is_listed))
+            Generation::Redis(redis, key, reads) => {
+                let (answer, answered) = oneshot::channel();
+                let read = Read {
+                    listed: listed.map(str::to_string),
+                    answer,
+                };
+                let result = match reads.submit(read) {
+                    Ok(()) => match answered.await {
+                        Ok(result) => result,
+                        Err(_) => read_alone(redis, key, listed).await,
+                    },
+                    // The reader has stopped (the runtime is shutting down).
+                    Err(read) => read_alone(redis, key, read.listed.as_deref()).await,
+                };
+                Ok(result?)
             }
         }
     }
@@ -151,7 +163,7 @@ impl ValidationCache {
             Generation::Local(counter) => {
                 counter.fetch_add(1, Ordering::AcqRel);
             }
-            Generation::Redis(redis, key) => {
+            Generation::Redis(redis, key, _) => {
                 let mut conn = redis.conn.clone();
                 redis::cmd("INCR")
                     .arg(key)
@@ -163,10 +175,142 @@ impl ValidationCache {
     }
 }
 
+/// One MGET for the batch: the generation, then each read's key. A failure
+/// is every read's answer: retrying each alone would keep the last of them
+/// waiting for as many timeouts as there are reads while Redis is down.
+async fn read_batch(redis: RedisStore, key: String, batch: Vec<Read>) {
+    if let [read] = &batch[..] {
+        let result = read_alone(&redis, &key, read.listed.as_deref()).await;
+        if let Some(read) = batch.into_iter().next() {
+            let _ = read.answer.send(result);
+        }
+        return;
+    }
+    let mut mget = redis::cmd("MGET");
+    mget.arg(&key);
+    for read in &batch {
+        mget.arg(read.listed.as_deref());
+    }
+    let mut conn = redis.conn.clone();
+    let values = mget.query_async::<Vec<Option<String>>>(&mut conn).await;
+    let current = match &values {
+        Ok(values) => generation_from(&redis, &key, values.first()).await,
+        Err(e) => Err(e.clone()),
+    };
+    let values = values.unwrap_or_default();
+    // A read without a key added no argument, and no value.
+    let mut position = 0;
+    for read in batch {
+        let listed = read.listed.is_some() && {
+            position += 1;
+            values.get(position).is_some_and(Option::is_some)
+        };
+        let _ = read
+            .answer
+            .send(current.clone().map(|current| (current, listed)));
+    }
+}
+
+async fn read_alone(
+    redis: &RedisStore,
+    key: &str,
+    listed: Option<&str>,
+) -> redis::RedisResult<(Option<u64>, bool)> {
+    let mut conn = redis.conn.clone();
+    let values: Vec<Option<String>> = redis::cmd("MGET")
+        .arg(key)
+        .arg(listed)
+        .query_async(&mut conn)
+        .await?;
+    let current = generation_from(redis, key, values.first()).await?;
+    Ok((current, values.get(1).is_some_and(Option::is_some)))
+}
+
+/// The generation read, or `None` when Redis has none: it lost the key (a
+/// restart without persistence). The counter then starts again from a random
+/// value, so that no counter reached before the loss can come round again;
+/// nothing is answered this time.
+async fn generation_from(
+    redis: &RedisStore,
+    key: &str,
+    read: Option<&Option<String>>,
+) -> redis::RedisResult<Option<u64>> {
+    let current = read.and_then(|v| v.as_deref()?.parse().ok());
+    if current.is_none() {
+        let start = u64::from_le_bytes(rand_bytes()) >> 2;
+        let mut conn = redis.conn.clone();
+        redis::cmd("SET")
+            .arg(key)
+            .arg(start)
+            .arg("NX")
+            .query_async::<()>(&mut conn)
+            .await?;
+    }
+    Ok(current)
+}
+
 fn rand_bytes() -> [u8; 8] {
     let mut bytes = [0; 8];
     // The OS generator failing leaves zeros: still a fresh start after a loss,
     // just not an unpredictable one.
     let _ = getrandom::fill(&mut bytes);
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_mget_answers_each_read_of_a_batch() {
+        let url = std::env::var("TEST_REDIS_URL").expect(
+            "TEST_REDIS_URL is not set: run ./scripts/test, which starts a throwaway Redis",
+        );
+        let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+        let redis = RedisStore::connect(&url, &prefix).unwrap();
+        let key = redis.key("validation-generation");
+        let mut conn = redis.conn.clone();
+        redis::cmd("MSET")
+            .arg(&key)
+            .arg(7)
+            .arg(redis.key("revoked:a"))
+            .arg(1)
+            .arg(redis.key("revoked:c"))
+            .arg(1)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+
+        // Listed, without a key (adds no argument), not listed, listed.
+        let mut answers = Vec::new();
+        let mut batch = Vec::new();
+        for listed in [
+            Some("revoked:a"),
+            None,
+            Some("revoked:b"),
+            Some("revoked:c"),
+        ] {
+            let (answer, answered) = oneshot::channel();
+            batch.push(Read {
+                listed: listed.map(|k| redis.key(k)),
+                answer,
+            });
+            answers.push(answered);
+        }
+        read_batch(redis.clone(), key, batch).await;
+
+        let mut got = Vec::new();
+        for answered in answers {
+            got.push(answered.await.unwrap().unwrap());
+        }
+        assert_eq!(
+            got,
+            [
+                (Some(7), true),
+                (Some(7), false),
+                (Some(7), false),
+                (Some(7), true)
+            ]
+        );
+    }
 }
