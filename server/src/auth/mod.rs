@@ -438,10 +438,8 @@ impl AuthService {
         // With Redis, the revocation list is asked with the generation, in
         // one command; in the database, it is part of the query below.
         let listed = me.revocations.redis_key(&claims.jti);
-        let (generation, revoked_elsewhere) = me
-            .validation
-            .generation_and_listed(listed.as_deref())
-            .await?;
+        let list_in_db = listed.is_none();
+        let (generation, revoked_elsewhere) = me.validation.generation_and_listed(listed).await?;
         if revoked_elsewhere {
             return Err(AuthError::InvalidToken("revoked".into()));
         }
@@ -459,7 +457,7 @@ impl AuthService {
         // the jti is revoked. (Each SQLite query is a hand-off to a connection
         // thread: the profile showed those context switches as the cost of
         // validation, hence the one query, and the cache in front of it.)
-        let listed_jti = listed.is_none().then_some(claims.jti.as_str());
+        let listed_jti = list_in_db.then_some(claims.jti.as_str());
         let row = users::find_for_token(&me.db, id, &claims.sid, listed_jti).await?;
         let Some(row) = row else {
             return Err(AuthError::InvalidToken("user deleted".into()));

@@ -503,8 +503,8 @@ async fn find_batch(db: Db, batch: Vec<Find>) {
 }
 
 /// The claims writer: one UPDATE for the batch; should it fail, each claim
-/// alone, so that every claim gets its own answer (the failed statement
-/// changed nothing).
+/// alone, all at once, so that every claim gets its own answer (the failed
+/// statement changed nothing) and a database outage costs each one timeout.
 async fn claim_batch(db: Db, batch: Vec<Claim>) {
     if batch.len() > 1 {
         match claim_together(&db, &batch).await {
@@ -522,10 +522,15 @@ async fn claim_batch(db: Db, batch: Vec<Claim>) {
             }
         }
     }
+    let mut alone = tokio::task::JoinSet::new();
     for claim in batch {
-        let won = claim_alone(&db, &claim).await;
-        let _ = claim.won.send(won);
+        let db = db.clone();
+        alone.spawn(async move {
+            let won = claim_alone(&db, &claim).await;
+            let _ = claim.won.send(won);
+        });
     }
+    alone.join_all().await;
 }
 
 /// The `refresh_token_rotated` trigger stores the successor, marks the family

@@ -102,7 +102,7 @@ impl ValidationCache {
     /// its request.
     pub async fn generation_and_listed(
         &self,
-        listed: Option<&str>,
+        listed: Option<String>,
     ) -> Result<(Option<u64>, bool), StoreError> {
         let Some(inner) = &self.0 else {
             return Ok((None, false));
@@ -111,15 +111,13 @@ impl ValidationCache {
             Generation::Local(counter) => Ok((Some(counter.load(Ordering::Acquire)), false)),
             Generation::Redis(redis, key, reads) => {
                 let (answer, answered) = oneshot::channel();
-                let read = Read {
-                    listed: listed.map(str::to_string),
-                    answer,
-                };
-                let result = match reads.submit(read) {
-                    Ok(()) => match answered.await {
-                        Ok(result) => result,
-                        Err(_) => read_alone(redis, key, listed).await,
-                    },
+                let result = match reads.submit(Read { listed, answer }) {
+                    Ok(()) => answered.await.unwrap_or_else(|_| {
+                        Err(redis::RedisError::from((
+                            redis::ErrorKind::Io,
+                            "the validation reader stopped",
+                        )))
+                    }),
                     // The reader has stopped (the runtime is shutting down).
                     Err(read) => read_alone(redis, key, read.listed.as_deref()).await,
                 };
