@@ -69,9 +69,7 @@ impl Shared {
             }
         }
     }
-}
 
-impl Shared {
     /// Leaves nothing of the run behind: its directory (the SQLite file, the
     /// dev secret), its PostgreSQL database and its Redis keys. Call once
     /// every server of the run has stopped.

@@ -48,3 +48,18 @@ impl<T: Send + 'static> GroupCommit<T> {
         self.queue.send(request).map_err(|e| e.0)
     }
 }
+
+/// Serves each request of a batch whose one statement failed on its own, all
+/// at once: each gets its own answer, and while the database is down each
+/// waits for one timeout, not for one per request ahead of it.
+pub async fn each_alone<T, F, Fut>(batch: Vec<T>, serve: F)
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut alone = tokio::task::JoinSet::new();
+    for request in batch {
+        alone.spawn(serve(request));
+    }
+    alone.join_all().await;
+}

@@ -13,7 +13,10 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 use super::{
-    audit::ClientInfo, group_commit::GroupCommit, store::StoreError, users::UserRow,
+    audit::ClientInfo,
+    group_commit::{each_alone, GroupCommit},
+    store::StoreError,
+    users::UserRow,
     validation_cache::ValidationCache,
 };
 use crate::db::{Backend, Db};
@@ -460,8 +463,7 @@ async fn find_alone(db: &Db, hash: &str) -> Result<Option<PresentedRow>, sqlx::E
         .await
 }
 
-/// The finder: one SELECT for the batch; should it fail, each look-up
-/// alone, all at once (so that a database outage costs each one timeout).
+/// The finder: one SELECT for the batch; should it fail, each look-up alone.
 async fn find_batch(db: Db, batch: Vec<Find>) {
     if batch.len() > 1 {
         let mut placeholders = String::new();
@@ -487,24 +489,23 @@ async fn find_batch(db: Db, batch: Vec<Find>) {
                 return;
             }
             Err(e) => {
-                tracing::warn!(error = %e, finds = batch.len(), "a batch of refresh-token lookups failed; looking up one at a time")
+                tracing::warn!(error = %e, finds = batch.len(), "a batch of refresh-token look-ups failed; looking each up alone")
             }
         }
     }
-    let mut alone = tokio::task::JoinSet::new();
-    for find in batch {
+    each_alone(batch, |find| {
         let db = db.clone();
-        alone.spawn(async move {
+        async move {
             let row = find_alone(&db, &find.hash).await;
             let _ = find.found.send(row);
-        });
-    }
-    alone.join_all().await;
+        }
+    })
+    .await;
 }
 
 /// The claims writer: one UPDATE for the batch; should it fail, each claim
-/// alone, all at once, so that every claim gets its own answer (the failed
-/// statement changed nothing) and a database outage costs each one timeout.
+/// alone, so that every claim gets its own answer (the failed statement
+/// changed nothing).
 async fn claim_batch(db: Db, batch: Vec<Claim>) {
     if batch.len() > 1 {
         match claim_together(&db, &batch).await {
@@ -518,19 +519,18 @@ async fn claim_batch(db: Db, batch: Vec<Claim>) {
                 return;
             }
             Err(e) => {
-                tracing::warn!(error = %e, claims = batch.len(), "a batch of refresh-token claims failed; claiming one at a time")
+                tracing::warn!(error = %e, claims = batch.len(), "a batch of refresh-token claims failed; making each alone")
             }
         }
     }
-    let mut alone = tokio::task::JoinSet::new();
-    for claim in batch {
+    each_alone(batch, |claim| {
         let db = db.clone();
-        alone.spawn(async move {
+        async move {
             let won = claim_alone(&db, &claim).await;
             let _ = claim.won.send(won);
-        });
-    }
-    alone.join_all().await;
+        }
+    })
+    .await;
 }
 
 /// The `refresh_token_rotated` trigger stores the successor, marks the family

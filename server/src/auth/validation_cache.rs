@@ -109,19 +109,16 @@ impl ValidationCache {
         };
         match &inner.generation {
             Generation::Local(counter) => Ok((Some(counter.load(Ordering::Acquire)), false)),
-            Generation::Redis(redis, key, reads) => {
+            Generation::Redis(_, _, reads) => {
                 let (answer, answered) = oneshot::channel();
-                let result = match reads.submit(Read { listed, answer }) {
-                    Ok(()) => answered.await.unwrap_or_else(|_| {
-                        Err(redis::RedisError::from((
-                            redis::ErrorKind::Io,
-                            "the validation reader stopped",
-                        )))
-                    }),
-                    // The reader has stopped (the runtime is shutting down).
-                    Err(read) => read_alone(redis, key, read.listed.as_deref()).await,
+                // Neither fails but while the runtime shuts down.
+                let stopped = || {
+                    redis::RedisError::from((redis::ErrorKind::Io, "the validation reader stopped"))
                 };
-                Ok(result?)
+                reads
+                    .submit(Read { listed, answer })
+                    .map_err(|_| stopped())?;
+                Ok(answered.await.unwrap_or_else(|_| Err(stopped()))?)
             }
         }
     }
@@ -177,13 +174,6 @@ impl ValidationCache {
 /// is every read's answer: retrying each alone would keep the last of them
 /// waiting for as many timeouts as there are reads while Redis is down.
 async fn read_batch(redis: RedisStore, key: String, batch: Vec<Read>) {
-    if let [read] = &batch[..] {
-        let result = read_alone(&redis, &key, read.listed.as_deref()).await;
-        if let Some(read) = batch.into_iter().next() {
-            let _ = read.answer.send(result);
-        }
-        return;
-    }
     let mut mget = redis::cmd("MGET");
     mget.arg(&key);
     for read in &batch {
@@ -192,7 +182,7 @@ async fn read_batch(redis: RedisStore, key: String, batch: Vec<Read>) {
     let mut conn = redis.conn.clone();
     let values = mget.query_async::<Vec<Option<String>>>(&mut conn).await;
     let current = match &values {
-        Ok(values) => generation_from(&redis, &key, values.first()).await,
+        Ok(values) => generation_from(&mut conn, &key, values.first()).await,
         Err(e) => Err(e.clone()),
     };
     let values = values.unwrap_or_default();
@@ -209,39 +199,23 @@ async fn read_batch(redis: RedisStore, key: String, batch: Vec<Read>) {
     }
 }
 
-async fn read_alone(
-    redis: &RedisStore,
-    key: &str,
-    listed: Option<&str>,
-) -> redis::RedisResult<(Option<u64>, bool)> {
-    let mut conn = redis.conn.clone();
-    let values: Vec<Option<String>> = redis::cmd("MGET")
-        .arg(key)
-        .arg(listed)
-        .query_async(&mut conn)
-        .await?;
-    let current = generation_from(redis, key, values.first()).await?;
-    Ok((current, values.get(1).is_some_and(Option::is_some)))
-}
-
 /// The generation read, or `None` when Redis has none: it lost the key (a
 /// restart without persistence). The counter then starts again from a random
 /// value, so that no counter reached before the loss can come round again;
 /// nothing is answered this time.
 async fn generation_from(
-    redis: &RedisStore,
+    conn: &mut redis::aio::ConnectionManager,
     key: &str,
     read: Option<&Option<String>>,
 ) -> redis::RedisResult<Option<u64>> {
     let current = read.and_then(|v| v.as_deref()?.parse().ok());
     if current.is_none() {
         let start = u64::from_le_bytes(rand_bytes()) >> 2;
-        let mut conn = redis.conn.clone();
         redis::cmd("SET")
             .arg(key)
             .arg(start)
             .arg("NX")
-            .query_async::<()>(&mut conn)
+            .query_async::<()>(conn)
             .await?;
     }
     Ok(current)
