@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
 use tokio::sync::oneshot;
 
 use super::{
@@ -22,8 +23,6 @@ use super::{
     users::UserRow,
     validation_cache::ValidationCache,
 };
-use sqlx::AnyPool;
-
 use crate::db::{Backend, Db};
 
 /// 32 random bytes, standard base64 with padding: 44 characters.
@@ -323,9 +322,7 @@ impl RefreshTokens {
         match self.claims.submit(claim) {
             Ok(()) => answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed)),
             // The writer has stopped (the runtime is shutting down).
-            Err(claim) => claim_together(&self.db, std::slice::from_ref(&claim))
-                .await
-                .map(|mut claimed| claimed.pop()),
+            Err(claim) => claim_alone(&self.db, &claim).await,
         }
     }
 
@@ -478,11 +475,11 @@ async fn find_alone(db: &Db, hash: &str) -> Result<Option<PresentedRow>, sqlx::E
         .await
 }
 
-/// `$first, $first+1, …` for `count` values.
-fn placeholders(first: usize, count: usize) -> String {
+/// `$1, $2, …` for `count` values.
+fn placeholders(count: usize) -> String {
     let mut list = String::new();
-    for i in first..first + count {
-        let separator = if i == first { "" } else { ", " };
+    for i in 1..=count {
+        let separator = if i == 1 { "" } else { ", " };
         let _ = write!(list, "{separator}${i}");
     }
     list
@@ -490,7 +487,7 @@ fn placeholders(first: usize, count: usize) -> String {
 
 /// The presented rows of `hashes`, with one SELECT on `pool`.
 async fn find_rows(pool: &AnyPool, hashes: &[&str]) -> Result<Vec<PresentedRow>, sqlx::Error> {
-    let sql = format!("{} IN ({})", presented!(), placeholders(1, hashes.len()));
+    let sql = format!("{} IN ({})", presented!(), placeholders(hashes.len()));
     // Built from placeholders only: every value is bound.
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
     for hash in hashes {
@@ -551,11 +548,16 @@ async fn claim_batch(db: Db, batch: Vec<Claim>) {
     each_alone(batch, |claim| {
         let db = db.clone();
         async move {
-            let claimed = claim_together(&db, std::slice::from_ref(&claim)).await;
-            let _ = claim.won.send(claimed.map(|mut claimed| claimed.pop()));
+            let claimed = claim_alone(&db, &claim).await;
+            let _ = claim.won.send(claimed);
         }
     })
     .await;
+}
+
+async fn claim_alone(db: &Db, claim: &Claim) -> Result<Option<Claimed>, sqlx::Error> {
+    let mut claimed = claim_together(db, std::slice::from_ref(claim)).await?;
+    Ok(claimed.pop())
 }
 
 /// Claims a batch with one UPDATE; returns each claimed token with the
