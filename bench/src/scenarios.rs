@@ -188,8 +188,9 @@ impl Run {
         }
     }
 
-    /// Rotates each token in its own chain: with wrk when it is installed,
-    /// else with the Rust client.
+    /// Rotates each token in its own chain: with wrk when it is installed
+    /// (with one chain more, see [`wrk::refresh_chains`]), else with the
+    /// Rust client.
     async fn refresh_chains(
         &self,
         server: &Server,
@@ -198,6 +199,8 @@ impl Run {
         tokens: Vec<String>,
     ) -> Summary {
         if self.use_wrk {
+            let mut tokens = tokens;
+            tokens.push(text(&login(client, server, "bench").await, "refreshToken"));
             let cap = self.wrk_cap(server, client);
             wrk::refresh_chains(url, &tokens, self.duration, cap).await
         } else {

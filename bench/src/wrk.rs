@@ -28,22 +28,36 @@ done = function(summary, latency, requests)
 end
 "#;
 
-/// Refresh chains: wrk runs one thread per connection, each with its own Lua
-/// state, so a thread's `token` is its chain's current refresh token. `setup`
-/// (in the main state) hands each thread its first token.
+/// Refresh chains on one wrk thread: a chain's current token waits in a queue
+/// while no request carries it. A request takes the token at the head; its
+/// response puts the successor at the tail. So each chain is rotated in
+/// turn, never twice at once, over whichever connection is free. (Lua in wrk
+/// cannot tell connections apart, so a chain cannot stay on one connection.)
+/// A failed rotation ends its chain; once chains are gone, requests carry no
+/// token and count as errors. Before the run, wrk calls `request` once on
+/// the thread's Lua state to check what it returns (`script_verify_request`
+/// in wrk.c) and sends nothing: that call takes a chain, so the queue is
+/// given one chain more than there are connections.
 const REFRESH_CHAIN: &str = r#"
-local next_chain = 1
-setup = function(thread)
-  thread:set("token", TOKENS[next_chain])
-  next_chain = next_chain + 1
+local queue, head, tail = {}, 1, 0
+for _, token in ipairs(TOKENS) do
+  tail = tail + 1
+  queue[tail] = token
 end
 request = function()
+  local token = queue[head]
+  if token then
+    queue[head] = nil
+    head = head + 1
+  end
   return wrk.format("POST", nil, {["Content-Type"] = "application/json"},
-    '{"refreshToken":"' .. token .. '"}')
+    '{"refreshToken":"' .. (token or "") .. '"}')
 end
 response = function(status, headers, body)
-  if status == 200 then
-    token = body:match('"refreshToken":"([^"]+)"') or token
+  local successor = status == 200 and body:match('"refreshToken":"([^"]+)"')
+  if successor then
+    tail = tail + 1
+    queue[tail] = successor
   end
 end
 "#;
@@ -77,22 +91,23 @@ pub async fn get(
     .await
 }
 
-/// Rotates each of `tokens` in its own chain, one connection each, for `duration`.
+/// Rotates each of `tokens` in its own chain over one connection fewer than
+/// there are tokens (see [`REFRESH_CHAIN`]), for `duration`.
 pub async fn refresh_chains(
     url: &str,
     tokens: &[String],
     duration: Duration,
     cap: Cap<'_>,
 ) -> Summary {
+    assert!(tokens.len() > 1, "one chain more than connections");
     // Refresh tokens are base64: nothing in them needs escaping in Lua.
     let list: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
     let script = format!("TOKENS = {{{}}}\n{REFRESH_CHAIN}{REPORT}", list.join(", "));
-    let threads = tokens.len().to_string();
     run(
         url,
         &script,
-        &["--threads", &threads],
-        tokens.len(),
+        &["--threads", "1"],
+        tokens.len() - 1,
         duration,
         cap,
     )
