@@ -319,11 +319,11 @@ impl RefreshTokens {
             client: client.clone(),
             won,
         };
-        match self.claims.submit(claim) {
-            Ok(()) => answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed)),
+        if let Err(claim) = self.claims.submit(claim) {
             // The writer has stopped (the runtime is shutting down).
-            Err(claim) => claim_alone(&self.db, &claim).await,
+            claim_alone(&self.db, claim).await;
         }
+        answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed))
     }
 
     /// The successor of an already-rotated token, when it was rotated within
@@ -528,51 +528,69 @@ async fn find_batch(db: Db, batch: Vec<Find>) {
 /// alone, so that every claim gets its own answer (the failed statement
 /// changed nothing).
 async fn claim_batch(db: Db, batch: Vec<Claim>) {
-    if batch.len() > 1 {
-        match claim_together(&db, &batch).await {
-            Ok(mut claimed) => {
-                for claim in batch {
-                    let won = claimed.iter().position(|c| {
-                        c.token_hash == claim.hash
-                            && c.successor_hash.as_deref() == Some(&*claim.successor_hash)
-                    });
-                    let _ = claim.won.send(Ok(won.map(|i| claimed.swap_remove(i))));
-                }
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, claims = batch.len(), "a batch of refresh-token claims failed; making each alone")
+    match mark_claimed(&db, &batch).await {
+        Ok(marked) => answer_claims(&db, batch, marked).await,
+        Err(e) if batch.len() > 1 => {
+            tracing::warn!(error = %e, claims = batch.len(), "a batch of refresh-token claims failed; making each alone");
+            each_alone(batch, |claim| {
+                let db = db.clone();
+                async move { claim_alone(&db, claim).await }
+            })
+            .await;
+        }
+        // A batch of one: its error is its answer.
+        Err(e) => {
+            if let Some(claim) = batch.into_iter().next() {
+                let _ = claim.won.send(Err(e));
             }
         }
     }
-    each_alone(batch, |claim| {
-        let db = db.clone();
-        async move {
-            let claimed = claim_alone(&db, &claim).await;
-            let _ = claim.won.send(claimed);
-        }
-    })
-    .await;
 }
 
-async fn claim_alone(db: &Db, claim: &Claim) -> Result<Option<Claimed>, sqlx::Error> {
-    let mut claimed = claim_together(db, std::slice::from_ref(claim)).await?;
-    Ok(claimed.pop())
+/// Makes a claim with an UPDATE of its own and answers it.
+async fn claim_alone(db: &Db, claim: Claim) {
+    match mark_claimed(db, std::slice::from_ref(&claim)).await {
+        Ok(marked) => answer_claims(db, vec![claim], marked).await,
+        Err(e) => {
+            let _ = claim.won.send(Err(e));
+        }
+    }
 }
+
+/// Tells each claim of a batch whether it won, once the winners' users are
+/// read. Should that read fail, every claim is told it lost: a winner's
+/// look-up then finds its token rotated a moment ago, with its own
+/// successor, and answers with that (the grace path, which stores no second
+/// audit event), or fails in turn.
+async fn answer_claims(db: &Db, batch: Vec<Claim>, marked: Vec<Marked>) {
+    let mut claimed = read_claimed(db, marked).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, claims = batch.len(), "reading the users of claimed refresh tokens failed");
+        Vec::new()
+    });
+    for claim in batch {
+        let won = claimed.iter().position(|c| {
+            c.token_hash == claim.hash
+                && c.successor_hash.as_deref() == Some(&*claim.successor_hash)
+        });
+        let _ = claim.won.send(Ok(won.map(|i| claimed.swap_remove(i))));
+    }
+}
+
+/// A token a claim's UPDATE set the successor of: its hash and successor.
+type Marked = (String, Option<String>);
 
 /// Claims a batch with one UPDATE; returns each claimed token with the
-/// successor it got, its family and its user (one SELECT after the UPDATE).
-/// A claim succeeds only while
-/// the token is unused, its family neither revoked nor expired and its user
-/// active; of concurrent claims of one token, only one finds it unused. When
-/// a token is claimed twice in one batch, the first claim's successor is set
-/// (a `CASE` takes its first match), so the other claim loses, as it would
-/// have one statement later.
+/// successor it got. A claim succeeds only while the token is unused, its
+/// family neither revoked nor expired and its user active; of concurrent
+/// claims of one token, only one finds it unused. When a token is claimed
+/// twice in one batch, the first claim's successor is set (a `CASE` takes
+/// its first match), so the other claim loses, as it would have one
+/// statement later.
 ///
 /// The `refresh_token_rotated` trigger stores the successor, marks the
 /// family used and stores the audit event in the claiming statement itself
 /// (migrations 0003 and 0004).
-async fn claim_together(db: &Db, batch: &[Claim]) -> Result<Vec<Claimed>, sqlx::Error> {
+async fn mark_claimed(db: &Db, batch: &[Claim]) -> Result<Vec<Marked>, sqlx::Error> {
     let columns = [
         "used_at",
         "successor_hash",
@@ -619,19 +637,22 @@ async fn claim_together(db: &Db, batch: &[Claim]) -> Result<Vec<Claimed>, sqlx::
             .bind(claim.client.ip.as_deref())
             .bind(claim.client.user_agent.as_deref());
     }
-    let claimed: Vec<(String, Option<String>)> = update.fetch_all(&db.writer).await?;
-    if claimed.is_empty() {
+    update.fetch_all(&db.writer).await
+}
+
+/// The family and user of each claimed token, with one SELECT. Not on
+/// SQLite's one writer connection: read there, the soak's RSS kept growing
+/// (37.7 -> 57.8 MB in 220 s, against 41.4 -> 47.1 on a reader).
+async fn read_claimed(db: &Db, marked: Vec<Marked>) -> Result<Vec<Claimed>, sqlx::Error> {
+    if marked.is_empty() {
         return Ok(Vec::new());
     }
-    // The family and user of each claimed token. Not on SQLite's one writer
-    // connection: read there, the soak's RSS kept growing (37.7 -> 57.8 MB
-    // in 220 s, against 41.4 -> 47.1 on a reader).
-    let hashes: Vec<&str> = claimed.iter().map(|(hash, _)| &**hash).collect();
+    let hashes: Vec<&str> = marked.iter().map(|(hash, _)| &**hash).collect();
     let rows = find_rows(&db.pool, &hashes).await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
-            let (_, successor_hash) = claimed.iter().find(|(hash, _)| *hash == row.token_hash)?;
+            let (_, successor_hash) = marked.iter().find(|(hash, _)| *hash == row.token_hash)?;
             Some(Claimed {
                 successor_hash: successor_hash.clone(),
                 token_hash: row.token_hash,
@@ -803,6 +824,31 @@ mod tests {
             bad_won.await.unwrap().is_err(),
             "the broken claim gets its own error"
         );
+    }
+
+    #[tokio::test]
+    async fn a_claim_whose_user_cannot_be_read_is_told_it_lost_but_keeps_its_successor() {
+        let (_dir, db, refresh) = one_user_store().await;
+        let (_, token) = family_of_user_1(&refresh).await;
+
+        // The readers are gone, the writer is not: the UPDATE commits and
+        // the SELECT of the users fails.
+        db.pool.close().await;
+        let (claim, won) = claim_of(&token);
+        let successor = claim.successor_hash.clone();
+        claim_batch(db.clone(), vec![claim]).await;
+        assert!(
+            won.await.unwrap().unwrap().is_none(),
+            "told it lost, so that its look-up takes the grace path"
+        );
+
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT successor_hash FROM refresh_tokens WHERE token_hash = $1")
+                .bind(token_hash(&token))
+                .fetch_one(&db.writer)
+                .await
+                .unwrap();
+        assert_eq!(stored, Some(successor), "the claim's successor is stored");
     }
 
     #[tokio::test]
