@@ -457,22 +457,16 @@ impl RefreshTokens {
 }
 
 /// The columns of a presented token, its family and its user.
-macro_rules! presented {
-    () => {
-        "SELECT t.token_hash, t.family_id, t.used_at, t.successor_hash, t.successor_sealed, \
-         f.expires_at, f.revoked_at, \
-         u.id, u.username, u.email, u.full_name, u.password_hash, u.role, \
-         CASE WHEN u.is_active THEN 1 ELSE 0 END AS is_active \
-         FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
-         JOIN users u ON u.id = f.user_id WHERE t.token_hash"
-    };
-}
+const PRESENTED: &str =
+    "SELECT t.token_hash, t.family_id, t.used_at, t.successor_hash, t.successor_sealed, \
+     f.expires_at, f.revoked_at, \
+     u.id, u.username, u.email, u.full_name, u.password_hash, u.role, \
+     CASE WHEN u.is_active THEN 1 ELSE 0 END AS is_active \
+     FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
+     JOIN users u ON u.id = f.user_id WHERE t.token_hash";
 
 async fn find_alone(db: &Db, hash: &str) -> Result<Option<PresentedRow>, sqlx::Error> {
-    sqlx::query_as(concat!(presented!(), " = $1"))
-        .bind(hash)
-        .fetch_optional(&db.pool)
-        .await
+    Ok(find_rows(&db.pool, &[hash]).await?.pop())
 }
 
 /// `$1, $2, …` for `count` values.
@@ -487,7 +481,7 @@ fn placeholders(count: usize) -> String {
 
 /// The presented rows of `hashes`, with one SELECT on `pool`.
 async fn find_rows(pool: &AnyPool, hashes: &[&str]) -> Result<Vec<PresentedRow>, sqlx::Error> {
-    let sql = format!("{} IN ({})", presented!(), placeholders(hashes.len()));
+    let sql = format!("{PRESENTED} IN ({})", placeholders(hashes.len()));
     // Built from placeholders only: every value is bound.
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
     for hash in hashes {
@@ -725,6 +719,16 @@ mod tests {
         refresh.start_family(1, &origin, 0).await.unwrap()
     }
 
+    /// The successor hash stored for `token` (read on the writer, which
+    /// stays open when a test closes the readers).
+    async fn stored_successor(db: &Db, token: &str) -> Option<String> {
+        sqlx::query_scalar("SELECT successor_hash FROM refresh_tokens WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .fetch_one(&db.writer)
+            .await
+            .unwrap()
+    }
+
     /// The family a claim won, or None when it lost.
     async fn family_won(won: Won) -> Option<String> {
         won.await.unwrap().unwrap().map(|claimed| {
@@ -768,13 +772,7 @@ mod tests {
         );
         assert_eq!(refresh.family_size(&b).await.unwrap(), 1);
         assert_eq!(refresh.family_size(&c).await.unwrap(), 2);
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT successor_hash FROM refresh_tokens WHERE token_hash = $1")
-                .bind(token_hash(&a_token))
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
-        assert_eq!(stored, Some(first_successor));
+        assert_eq!(stored_successor(&db, &a_token).await, Some(first_successor));
     }
 
     #[tokio::test]
@@ -842,13 +840,11 @@ mod tests {
             "told it lost, so that its look-up takes the grace path"
         );
 
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT successor_hash FROM refresh_tokens WHERE token_hash = $1")
-                .bind(token_hash(&token))
-                .fetch_one(&db.writer)
-                .await
-                .unwrap();
-        assert_eq!(stored, Some(successor), "the claim's successor is stored");
+        assert_eq!(
+            stored_successor(&db, &token).await,
+            Some(successor),
+            "the claim's successor is stored"
+        );
     }
 
     #[tokio::test]
