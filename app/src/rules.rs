@@ -28,6 +28,14 @@ pub const PASSWORD_MAX: usize = 100;
 pub const FULL_NAME_MAX: usize = 100;
 pub const EMAIL_MAX: usize = 254;
 
+/// Control characters (U+0000 to U+001F, DEL, U+0080 to U+009F) have no
+/// place in a name, an address or a password: they are invisible, and
+/// PostgreSQL cannot store U+0000 at all. Every text rule refuses them, so
+/// both backends answer the same 400.
+pub fn has_control_characters(raw: &str) -> bool {
+    raw.chars().any(char::is_control)
+}
+
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let n = raw.chars().count();
@@ -87,6 +95,9 @@ impl Email {
 
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, String> {
+        if has_control_characters(raw) {
+            return Err("Password must not contain control characters.".into());
+        }
         let n = raw.chars().count();
         if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
             return Err(format!(
@@ -109,6 +120,9 @@ impl std::fmt::Debug for Password {
 
 impl FullName {
     pub fn parse(raw: &str) -> Result<Self, String> {
+        if has_control_characters(raw) {
+            return Err("Full name must not contain control characters.".into());
+        }
         let trimmed = raw.trim();
         let n = trimmed.chars().count();
         if !(1..=FULL_NAME_MAX).contains(&n) {
@@ -238,6 +252,23 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_text_field() {
+        for c in (0u32..0x20).chain([0x7f, 0x85, 0x9f]) {
+            let c = char::from_u32(c).unwrap();
+            let text = format!("ab{c}cdefg");
+            assert!(Username::parse(&text).is_err(), "{c:?}");
+            assert!(
+                Email::parse(&format!("a{c}b@example.com")).is_err(),
+                "{c:?}"
+            );
+            assert!(Password::parse(&text).is_err(), "{c:?}");
+            assert!(FullName::parse(&text).is_err(), "{c:?}");
+        }
+        // Not control characters: a format character and a non-breaking space.
+        assert!(FullName::parse("Ada\u{202e} Lovelace\u{a0}").is_ok());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Events are stored by group commit (one INSERT for all the events waiting
 //! at that moment), and each request waits until its own event is stored.
 
-use std::fmt::Write as _;
+use std::{borrow::Cow, fmt::Write as _};
 
 use app::api::AuditEntry;
 use tokio::sync::oneshot;
@@ -109,6 +109,25 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
+/// Text as the audit log and the lockout counters store it: a control
+/// character becomes a `\u{..}` escape. Requests are checked before they get
+/// here, but whatever a client typed must never make a write fail (PostgreSQL
+/// refuses U+0000) or hide in an operator's terminal.
+pub fn storable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            let _ = write!(escaped, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
+}
+
 pub struct AuditEvent<'a> {
     pub kind: AuditKind,
     pub user_id: Option<i64>,
@@ -169,10 +188,13 @@ impl AuditLog {
             occurred_at: now,
             kind: event.kind.as_str(),
             user_id: event.user_id,
-            username: event.username.map(str::to_string),
+            username: event.username.map(|u| storable(u).into_owned()),
             ip: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-            detail: event.detail.map(str::to_string),
+            user_agent: client
+                .user_agent
+                .as_deref()
+                .map(|ua| storable(ua).into_owned()),
+            detail: event.detail.map(|d| storable(d).into_owned()),
             stored,
         };
         if self.writer.submit(queued).is_err() {
@@ -275,4 +297,16 @@ async fn insert(db: &Db, batch: &[Queued]) -> Result<(), sqlx::Error> {
             .bind(event.detail.as_deref());
     }
     query.execute(&db.writer).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_stored_as_escapes() {
+        assert_eq!(storable("plain 名前"), "plain 名前");
+        assert_eq!(storable("nul\0user\u{7f}"), "nul\\u{0}user\\u{7f}");
+        assert!(matches!(storable("plain"), Cow::Borrowed(_)));
+    }
 }

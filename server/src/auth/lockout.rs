@@ -2,7 +2,10 @@
 //! counted per username (existing or not, so a lockout reveals nothing) and
 //! per client IP. In the database a window starts at its first failure.
 
-use super::store::{SharedStore, StoreError};
+use super::{
+    audit::storable,
+    store::{SharedStore, StoreError},
+};
 use crate::redis_store::RedisStore;
 
 #[derive(Clone)]
@@ -30,7 +33,10 @@ impl Lockout {
     }
 
     fn subjects(user_key: &str, ip: Option<&str>) -> (String, Option<String>) {
-        (format!("user:{user_key}"), ip.map(|ip| format!("ip:{ip}")))
+        (
+            format!("user:{}", storable(user_key)),
+            ip.map(|ip| format!("ip:{ip}")),
+        )
     }
 
     /// Seconds until the caller may try again, when locked out.

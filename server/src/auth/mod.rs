@@ -218,6 +218,11 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         let me = &self.0;
+        if app::rules::has_control_characters(&req.username) {
+            return Err(AuthError::Validation(vec![
+                "Username or email must not contain control characters.".into(),
+            ]));
+        }
         // No account has a longer name or email; a longer one is only counted
         // and logged by its first characters, so it cannot bloat the tables.
         let full_key = login_key(&req.username);

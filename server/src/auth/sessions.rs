@@ -38,6 +38,11 @@ impl AuthService {
         id: &str,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
+        // Session ids are UUIDs; anything else names no session (and never
+        // reaches a query).
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(AuthError::NotFound);
+        }
         let now = self.0.clock.now();
         let own = self
             .0

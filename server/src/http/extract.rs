@@ -59,6 +59,24 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Api
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // No parameter may carry a control character into a query, whatever
+        // its type (PostgreSQL refuses U+0000 in text).
+        let problems: Vec<String> =
+            form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                .filter(|(name, value)| {
+                    app::rules::has_control_characters(name)
+                        || app::rules::has_control_characters(value)
+                })
+                .map(|(name, _)| {
+                    format!(
+                        "The parameter '{}' must not contain control characters.",
+                        name.escape_debug()
+                    )
+                })
+                .collect();
+        if !problems.is_empty() {
+            return Err(ApiError::Validation(problems));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))

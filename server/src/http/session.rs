@@ -42,8 +42,54 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+impl SessionRecords {
+    /// Stores `record` under its id unless that id is taken; false when taken.
+    async fn insert_new(&self, record: &Record) -> session_store::Result<bool> {
+        let json = serde_json::to_string(record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let expires_at = record.expiry_date.unix_timestamp();
+        let id = record.id.to_string();
+        match self {
+            SessionRecords::Database(db) => Ok(sqlx::query(
+                "INSERT INTO browser_sessions (id, record, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(json)
+            .bind(expires_at)
+            .execute(&db.writer)
+            .await
+            .map_err(backend)?
+            .rows_affected()
+                == 1),
+            SessionRecords::Redis(redis) => {
+                let mut conn = redis.conn.clone();
+                let set: Option<String> = redis::cmd("SET")
+                    .arg(redis.key(&format!("session:{id}")))
+                    .arg(json)
+                    .arg("EXAT")
+                    .arg(expires_at)
+                    .arg("NX")
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(backend)?;
+                Ok(set.is_some())
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl SessionStore for SessionRecords {
+    /// A new session never takes over a stored one: on the (128-bit,
+    /// astronomically unlikely) collision of ids, it draws another id.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        while !self.insert_new(record).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let json = serde_json::to_string(record)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;

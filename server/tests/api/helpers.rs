@@ -14,25 +14,36 @@ pub enum Backend {
 }
 
 /// Runs each test body on both backends: `mod name { fn sqlite; fn postgres }`.
+/// `async fn name(app with &[("SETTING", "value")])` adds settings.
 #[macro_export]
 macro_rules! on_every_backend {
-    ($( $(#[$meta:meta])* async fn $name:ident($app:ident) $body:block )*) => {$(
+    ($( $(#[$meta:meta])* async fn $name:ident($app:ident $(with $settings:expr)?) $body:block )*) => {$(
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await;
+                let $app = $crate::helpers::spawn_app_with(
+                    $crate::helpers::Backend::Sqlite,
+                    $crate::on_every_backend!(@settings $($settings)?),
+                )
+                .await;
                 $body
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await;
+                let $app = $crate::helpers::spawn_app_with(
+                    $crate::helpers::Backend::Postgres,
+                    $crate::on_every_backend!(@settings $($settings)?),
+                )
+                .await;
                 $body
             }
         }
     )*};
+    (@settings) => { &[] };
+    (@settings $settings:expr) => { $settings };
 }
 
 /// A running server with its own database.

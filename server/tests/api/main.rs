@@ -11,6 +11,7 @@ mod bodies;
 mod browser_session;
 mod foundation;
 mod hardening;
+mod hostile_input;
 mod lockout;
 mod metrics;
 mod openapi;

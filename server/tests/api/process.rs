@@ -327,3 +327,114 @@ async fn an_admin_created_on_the_command_line_can_sign_in() {
     assert_eq!(body["data"]["user"]["role"], "Admin");
     assert_eq!(body["data"]["user"]["fullName"], "First Admin");
 }
+
+/// A warning in production must mean a real problem: a normal day of
+/// registrations, sign-ins, page views, refreshes and sign-outs logs none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_normal_session_logs_no_warning_or_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = command(&dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .env("LOG_FORMAT", "json")
+        // The logs go to standard output.
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    crate::helpers::install_crypto_provider();
+    let tab = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let registered = tab
+        .post(format!("{base}/api/auth/register"))
+        .json(&crate::helpers::registration("quiet"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), reqwest::StatusCode::CREATED);
+    let login = |tab: &reqwest::Client| {
+        tab.post(format!("{base}/api/auth/login"))
+            .json(&serde_json::json!({"username": "quiet", "password": crate::helpers::PASSWORD}))
+            .send()
+    };
+    let signed_in: serde_json::Value = login(&tab).await.unwrap().json().await.unwrap();
+    let data = &signed_in["data"];
+    for page in ["/", "/profile", "/login", "/no-such-page"] {
+        let status = tab
+            .get(format!("{base}{page}"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success() || status == 404, "{page}: {status}");
+    }
+    let refreshed: serde_json::Value = tab
+        .post(format!("{base}/api/auth/refresh"))
+        .json(&serde_json::json!({"refreshToken": data["refreshToken"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = refreshed["data"]["accessToken"].as_str().unwrap();
+    // An API client without the cookie, and a wrong password.
+    let api = crate::helpers::plain_client();
+    assert_eq!(login(&api).await.unwrap().status(), reqwest::StatusCode::OK);
+    let wrong = api
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"username": "quiet", "password": "not it"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let me = tab
+        .get(format!("{base}/api/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), reqwest::StatusCode::OK);
+    let revoked = tab
+        .post(format!("{base}/api/auth/revoke"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), reqwest::StatusCode::OK);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(wait_for_exit(&mut child).success());
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["message"] == "audit"),
+        "the log was captured: {text}"
+    );
+    let loud: Vec<_> = lines
+        .iter()
+        .filter(|l| matches!(l["level"].as_str(), Some("WARN" | "ERROR")))
+        .collect();
+    assert!(loud.is_empty(), "{loud:#?}");
+}
