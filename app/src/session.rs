@@ -7,6 +7,10 @@ use crate::api::User;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionUser(pub Option<User>);
 
+/// The header with which the app's request wrapper asks a sign-in for a
+/// browser session (the cookie the server renders signed-in pages from).
+pub const BROWSER_SESSION_HEADER: &str = "x-browser-session";
+
 /// Pages a signed-out visitor is sent away from (to `/login?next=…`).
 pub fn requires_sign_in(path: &str) -> bool {
     matches!(path, "/profile" | "/protected") || path.starts_with("/admin")

@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     auth::{
-        audit::{AuditEvent, AuditKind, AuditLog, ClientInfo},
+        audit::{AuditEvent, AuditKind, AuditLog},
+        client::ClientInfo,
         common_passwords,
         passwords::PasswordHasher,
         users::{self, login_key},

@@ -92,6 +92,8 @@ pub struct Config {
     pub auth_rate_limit: Option<RateLimit>,
     /// `GET /metrics` is served only with this bearer secret (`METRICS_TOKEN`).
     pub metrics_token: Option<Secret>,
+    /// How long audit events are kept (`AUDIT_RETENTION_DAYS`); `None` keeps them forever.
+    pub audit_retention: Option<Duration>,
 }
 
 /// PEM files of the certificate chain and its private key.
@@ -338,6 +340,18 @@ impl Config {
             request_timeout: seconds(get, "REQUEST_TIMEOUT", "30", 1)?,
             auth_rate_limit,
             metrics_token,
+            audit_retention: match parse::<u64>(
+                get,
+                "AUDIT_RETENTION_DAYS",
+                "365",
+                "a whole number of days (0 keeps events forever)",
+            )? {
+                0 => None,
+                days if days > 100 * 365 => {
+                    return Err(bad("AUDIT_RETENTION_DAYS", "must be at most 36500 days"))
+                }
+                days => Some(Duration::from_secs(days * 86_400)),
+            },
         })
     }
 
@@ -432,6 +446,7 @@ mod tests {
         assert_eq!(c.tls, None);
         assert!(c.cors_origins.is_empty());
         assert!(c.metrics_token.is_none());
+        assert_eq!(c.audit_retention, Some(Duration::from_secs(365 * 86_400)));
         assert_eq!(
             c.auth_rate_limit,
             Some(RateLimit {
@@ -463,6 +478,8 @@ mod tests {
             ("REQUEST_TIMEOUT", "0"),
             ("AUTH_RATE_PER_SECOND", "-1"),
             ("METRICS_TOKEN", "short"),
+            ("AUDIT_RETENTION_DAYS", "a year"),
+            ("AUDIT_RETENTION_DAYS", "-1"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name, "{value}: {err}");

@@ -101,6 +101,16 @@ impl Db {
         })
     }
 
+    /// A write transaction. SQLite's takes the write lock up front
+    /// (IMMEDIATE): a deferred one that reads and then writes can fail with
+    /// "database is locked" instead of waiting its turn.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod maintenance;
 pub mod metrics;
 pub mod redis_store;
 pub mod secret;

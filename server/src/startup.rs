@@ -12,7 +12,8 @@ use crate::{
     auth::{AuthError, AuthService, Clock},
     config::Config,
     db::Db,
-    http::{self, limits::AuthRateLimiter},
+    http::{self, extract::ClientAddresses, limits::AuthRateLimiter},
+    maintenance,
     metrics::Metrics,
     redis_store::RedisStore,
     state::{AppState, Services},
@@ -75,9 +76,9 @@ impl Application {
         let auth_rate_limiter = config
             .auth_rate_limit
             .map(|limit| AuthRateLimiter::new(limit, redis.clone()));
-        spawn_cleanup(auth.clone(), auth_rate_limiter.clone());
         let state = AppState::new(Services {
             leptos_options: leptos_options(&config),
+            client_addresses: ClientAddresses::new(config.trusted_proxies.clone()),
             config: Arc::new(config),
             db,
             redis,
@@ -85,6 +86,7 @@ impl Application {
             metrics,
             auth_rate_limiter,
         });
+        maintenance::spawn(&state);
         let router = http::router(state.clone());
         Ok(Application {
             listener,
@@ -146,24 +148,6 @@ fn limit_slow_clients(builder: &mut HttpBuilder<TokioExecutor>, timeout: Duratio
     builder
         .http1()
         .header_read_timeout(Some(timeout.min(Duration::from_secs(10))));
-}
-
-/// Deletes expired refresh families, revocations and lockout counters, and
-/// forgets idle rate-limited clients, every ten minutes.
-fn spawn_cleanup(auth: AuthService, rate_limiter: Option<AuthRateLimiter>) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            every.tick().await;
-            if let Some(limiter) = &rate_limiter {
-                limiter.forget_idle_clients();
-            }
-            match auth.cleanup().await {
-                Ok(removed) => tracing::debug!(removed, "expired auth state removed"),
-                Err(e) => tracing::warn!(error = %e, "cleanup of expired auth state failed"),
-            }
-        }
-    });
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {

@@ -6,7 +6,11 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
-    auth::AuthService, config::Config, db::Db, http::limits::AuthRateLimiter, metrics::Metrics,
+    auth::AuthService,
+    config::Config,
+    db::Db,
+    http::{extract::ClientAddresses, limits::AuthRateLimiter},
+    metrics::Metrics,
     redis_store::RedisStore,
 };
 
@@ -25,6 +29,7 @@ pub struct Services {
     pub metrics: Metrics,
     /// Off when `AUTH_RATE_PER_SECOND=0`.
     pub auth_rate_limiter: Option<AuthRateLimiter>,
+    pub client_addresses: ClientAddresses,
 }
 
 impl AppState {

@@ -74,9 +74,12 @@ async fn send(
     body: Option<&impl Serialize>,
     token: Option<&str>,
 ) -> Result<Response, ApiFailure> {
+    // Sign-ins through the app also start the browser session the server
+    // renders signed-in pages from; other API clients get none.
     let mut builder = RequestBuilder::new(path)
         .method(method)
-        .header("accept", "application/json");
+        .header("accept", "application/json")
+        .header(crate::session::BROWSER_SESSION_HEADER, "1");
     if let Some(token) = token {
         builder = builder.header("authorization", &format!("Bearer {token}"));
     }

@@ -4,7 +4,9 @@
 use app::api::{AdminUser, AuditEntry, Page, Role};
 
 use super::{
-    audit::{AuditEvent, AuditFilter, AuditKind, ClientInfo},
+    audit::{AuditEvent, AuditFilter, AuditKind},
+    client::ClientInfo,
+    refresh::revoke_user_families_in,
     users::{self, Guarded},
     AuthError, AuthService, Authenticated,
 };
@@ -81,8 +83,12 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<AdminUser, AuthError> {
         let now = self.0.clock.now();
-        match users::set_role_guarded(&self.0.db, id, role.as_str(), now).await? {
-            Guarded::Done => self.0.validation.invalidate().await?,
+        let db = &self.0.db;
+        let mut tx = db.begin_write().await?;
+        let guarded = users::set_role_guarded(&mut tx, db.backend, id, role.as_str(), now).await?;
+        tx.commit().await?;
+        match guarded {
+            Guarded::Done => self.0.validation.invalidate().await,
             Guarded::NoSuchUser => return Err(AuthError::NotFound),
             Guarded::LastAdmin => {
                 return Err(AuthError::Conflict(
@@ -109,20 +115,24 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<AdminUser, AuthError> {
         let now = self.0.clock.now();
-        match users::set_active_guarded(&self.0.db, id, active, now).await? {
-            Guarded::Done => self.0.validation.invalidate().await?,
+        let db = &self.0.db;
+        // The flag and the end of the user's sessions commit together: a
+        // failure in between must not leave sessions that a later
+        // reactivation would revive.
+        let mut tx = db.begin_write().await?;
+        let guarded = users::set_active_guarded(&mut tx, db.backend, id, active, now).await?;
+        if guarded == Guarded::Done && !active {
+            revoke_user_families_in(&mut tx, id, "user deactivated", None, now).await?;
+        }
+        tx.commit().await?;
+        match guarded {
+            Guarded::Done => self.0.validation.invalidate().await,
             Guarded::NoSuchUser => return Err(AuthError::NotFound),
             Guarded::LastAdmin => {
                 return Err(AuthError::Conflict(
                     "The last active admin cannot be deactivated.".into(),
                 ))
             }
-        }
-        if !active {
-            self.0
-                .refresh
-                .revoke_user_families(id, "user deactivated", None, now)
-                .await?;
         }
         let kind = if active {
             AuditKind::UserReactivated

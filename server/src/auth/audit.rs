@@ -8,7 +8,7 @@ use std::{borrow::Cow, fmt::Write as _};
 use app::api::AuditEntry;
 use tokio::sync::oneshot;
 
-use super::{admin::rfc3339, group_commit::GroupCommit};
+use super::{admin::rfc3339, client::ClientInfo, group_commit::GroupCommit};
 use crate::{db::Db, metrics::Metrics};
 
 /// The most events one INSERT stores (7 bound values each).
@@ -100,13 +100,6 @@ impl AuditKind {
             AuditKind::PasswordChanged => "password_changed",
         }
     }
-}
-
-/// Who is on the other end of a request.
-#[derive(Clone, Debug, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
 }
 
 /// Text as the audit log and the lockout counters store it: a control
@@ -206,6 +199,15 @@ impl AuditLog {
             return;
         }
         let _ = is_stored.await;
+    }
+
+    /// Deletes the events that happened before `cutoff`; returns how many.
+    pub async fn delete_older_than(&self, cutoff: i64) -> Result<u64, sqlx::Error> {
+        sqlx::query("DELETE FROM audit_events WHERE occurred_at < $1")
+            .bind(cutoff)
+            .execute(&self.db.writer)
+            .await
+            .map(|r| r.rows_affected())
     }
 
     /// A page of events matching `filter`, newest first, and how many match in all.

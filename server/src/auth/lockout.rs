@@ -1,6 +1,15 @@
 //! Lockout of repeated failed logins: windows of `LOCKOUT_WINDOW` seconds,
-//! counted per username (existing or not, so a lockout reveals nothing) and
-//! per client IP. In the database a window starts at its first failure.
+//! counted per account (or, for a name that is no account, per name typed,
+//! so a lockout reveals nothing) and per client network.
+//!
+//! Each password check first *reserves* its place in both budgets, in one
+//! atomic step, and only then runs the hash: however many guesses arrive at
+//! once, at most the threshold of them are ever checked. A failed guess
+//! keeps its place (it is the failure counted); a right one gives it back.
+//! In the database a window starts at its first attempt; in Redis windows
+//! are fixed slices of the (injectable) clock.
+
+use std::sync::Arc;
 
 use super::{
     audit::storable,
@@ -14,13 +23,61 @@ pub struct Lockout {
     user_threshold: i64,
     ip_threshold: i64,
     window: i64,
+    scripts: Arc<Scripts>,
 }
 
-/// A counter's state: failures so far and when its window ends.
-struct Count {
-    failures: i64,
-    window_ends: i64,
+struct Scripts {
+    reserve: redis::Script,
+    release: redis::Script,
 }
+
+/// Whose budget a password check spends: the account's once the login
+/// names one (its username and its email share one budget), else the name
+/// typed.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject<'a> {
+    Account(i64),
+    Name(&'a str),
+}
+
+/// A place reserved in the budgets, held while the password is checked.
+#[must_use = "a reservation is settled with `failed` or `succeeded`"]
+pub struct Reservation {
+    user: String,
+    ip: Option<String>,
+    /// When the IP's window started (the database's windows), so that a
+    /// success gives the place back to the window it was taken from.
+    ip_window_start: Option<i64>,
+    /// Whether this attempt filled a budget: should it fail, that is a lockout.
+    fills_a_budget: bool,
+}
+
+/// A budget that is spent: how long until the window ends.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub retry_after_secs: u64,
+}
+
+/// Takes a place in each counter (`KEYS`, thresholds in `ARGV`, then the
+/// seconds to keep a counter), or in none when any is full. Returns the
+/// new counts, or an empty list when refused.
+const RESERVE: &str = r"
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[i]) then return {} end
+end
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[#KEYS + 1], 'NX')
+end
+return counts
+";
+
+/// Gives a place back to a counter that still exists.
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) then redis.call('DECR', KEYS[1]) end
+return 0
+";
 
 impl Lockout {
     pub fn new(store: SharedStore, user_threshold: u32, ip_threshold: u32, window: i64) -> Self {
@@ -29,61 +86,163 @@ impl Lockout {
             user_threshold: user_threshold.into(),
             ip_threshold: ip_threshold.into(),
             window,
+            scripts: Arc::new(Scripts {
+                reserve: redis::Script::new(RESERVE),
+                release: redis::Script::new(RELEASE),
+            }),
         }
     }
 
-    fn subjects(user_key: &str, ip: Option<&str>) -> (String, Option<String>) {
-        (
-            format!("user:{}", storable(user_key)),
-            ip.map(|ip| format!("ip:{ip}")),
-        )
+    fn subjects(subject: Subject<'_>, ip: Option<&str>) -> (String, Option<String>) {
+        let user = match subject {
+            Subject::Account(id) => format!("account:{id}"),
+            Subject::Name(name) => format!("name:{}", storable(name)),
+        };
+        (user, ip.map(|ip| format!("ip:{ip}")))
     }
 
-    /// Seconds until the caller may try again, when locked out.
-    pub async fn retry_after(
+    /// Reserves one checked guess in the budget of `subject` and of `ip`
+    /// (a client network key), or refuses when either is spent.
+    pub async fn reserve(
         &self,
-        user_key: &str,
+        subject: Subject<'_>,
         ip: Option<&str>,
         now: i64,
-    ) -> Result<Option<u64>, StoreError> {
-        let (user, ip) = Self::subjects(user_key, ip);
-        let mut wait = None;
-        for (subject, threshold) in [(Some(user), self.user_threshold), (ip, self.ip_threshold)] {
-            let Some(subject) = subject else { continue };
-            if let Some(count) = self.read(&subject, now).await? {
-                if count.failures >= threshold {
-                    let secs = (count.window_ends - now).max(1) as u64;
-                    wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
+    ) -> Result<Result<Reservation, Refused>, StoreError> {
+        let (user, ip) = Self::subjects(subject, ip);
+        match &self.store {
+            SharedStore::Database(db) => {
+                let mut tx = db.begin_write().await?;
+                let mut fills_a_budget = false;
+                let mut ip_window_start = None;
+                let pairs = [
+                    (Some(&user), self.user_threshold),
+                    (ip.as_ref(), self.ip_threshold),
+                ];
+                for (subject, threshold) in pairs {
+                    let Some(subject) = subject else { continue };
+                    match self.take_place(&mut tx, subject, threshold, now).await? {
+                        Ok((count, window_start)) => {
+                            fills_a_budget |= count == threshold;
+                            if Some(subject) == ip.as_ref() {
+                                ip_window_start = Some(window_start);
+                            }
+                        }
+                        Err(window_start) => {
+                            // Dropping the transaction rolls back the places taken.
+                            return Ok(Err(self.refused(window_start + self.window, now)));
+                        }
+                    }
                 }
+                tx.commit().await?;
+                Ok(Ok(Reservation {
+                    user,
+                    ip,
+                    ip_window_start,
+                    fills_a_budget,
+                }))
+            }
+            SharedStore::Redis(redis) => {
+                let (user_key, window_ends) = self.redis_window(redis, &user, now);
+                let mut invocation = self.scripts.reserve.prepare_invoke();
+                invocation.key(&user_key);
+                if let Some(ip) = &ip {
+                    invocation.key(self.redis_window(redis, ip, now).0);
+                }
+                invocation.arg(self.user_threshold);
+                if ip.is_some() {
+                    invocation.arg(self.ip_threshold);
+                }
+                invocation.arg(self.window);
+                let mut conn = redis.conn.clone();
+                let counts: Vec<i64> = invocation.invoke_async(&mut conn).await?;
+                if counts.is_empty() {
+                    return Ok(Err(self.refused(window_ends, now)));
+                }
+                let fills_a_budget = counts.first() == Some(&self.user_threshold)
+                    || counts.get(1) == Some(&self.ip_threshold);
+                Ok(Ok(Reservation {
+                    user,
+                    ip,
+                    ip_window_start: None,
+                    fills_a_budget,
+                }))
             }
         }
-        Ok(wait)
     }
 
-    /// Counts a failure; true when it just reached a threshold (a new lockout).
-    pub async fn record_failure(
-        &self,
-        user_key: &str,
-        ip: Option<&str>,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let (user, ip) = Self::subjects(user_key, ip);
-        let mut locked = self.increment(&user, now).await? == self.user_threshold;
-        if let Some(ip) = ip {
-            locked |= self.increment(&ip, now).await? == self.ip_threshold;
+    fn refused(&self, window_ends: i64, now: i64) -> Refused {
+        Refused {
+            retry_after_secs: (window_ends - now).max(1) as u64,
         }
-        Ok(locked)
     }
 
-    /// A successful login clears the username's count (not the IP's).
-    pub async fn reset(&self, user_key: &str, now: i64) -> Result<(), StoreError> {
-        let (user, _) = Self::subjects(user_key, None);
+    /// One upsert: a place in `subject`'s window (a new window when the last
+    /// one ended), unless `threshold` places are taken. The count and the
+    /// window's start, or the start of the full window.
+    async fn take_place(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        subject: &str,
+        threshold: i64,
+        now: i64,
+    ) -> Result<Result<(i64, i64), i64>, sqlx::Error> {
+        let taken: Option<(i64, i64)> = sqlx::query_as(
+            "INSERT INTO login_failures (subject, failures, window_start) VALUES ($1, 1, $2) \
+             ON CONFLICT (subject) DO UPDATE SET \
+               failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END, \
+               window_start = CASE WHEN login_failures.window_start <= $3 THEN $2 ELSE login_failures.window_start END \
+             WHERE login_failures.window_start <= $3 OR login_failures.failures < $4 \
+             RETURNING failures, window_start",
+        )
+        .bind(subject)
+        .bind(now)
+        .bind(now - self.window)
+        .bind(threshold)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(taken) = taken {
+            return Ok(Ok(taken));
+        }
+        let window_start: i64 =
+            sqlx::query_scalar("SELECT window_start FROM login_failures WHERE subject = $1")
+                .bind(subject)
+                .fetch_one(&mut **tx)
+                .await?;
+        Ok(Err(window_start))
+    }
+
+    /// The guess was wrong: its place stays taken. True when it filled a
+    /// budget (a new lockout).
+    pub fn failed(&self, reservation: Reservation) -> bool {
+        reservation.fills_a_budget
+    }
+
+    /// The guess was right: the account's count starts again, and the
+    /// network gets its place back (a success is no failure).
+    pub async fn succeeded(&self, reservation: Reservation, now: i64) -> Result<(), StoreError> {
+        let Reservation {
+            user,
+            ip,
+            ip_window_start,
+            ..
+        } = reservation;
         match &self.store {
             SharedStore::Database(db) => {
                 sqlx::query("DELETE FROM login_failures WHERE subject = $1")
                     .bind(&user)
                     .execute(&db.writer)
                     .await?;
+                if let (Some(ip), Some(start)) = (ip, ip_window_start) {
+                    sqlx::query(
+                        "UPDATE login_failures SET failures = failures - 1 \
+                         WHERE subject = $1 AND window_start = $2 AND failures > 0",
+                    )
+                    .bind(ip)
+                    .bind(start)
+                    .execute(&db.writer)
+                    .await?;
+                }
             }
             SharedStore::Redis(redis) => {
                 let mut conn = redis.conn.clone();
@@ -92,6 +251,13 @@ impl Lockout {
                     .arg(key)
                     .query_async::<()>(&mut conn)
                     .await?;
+                if let Some(ip) = ip {
+                    self.scripts
+                        .release
+                        .key(self.redis_window(redis, &ip, now).0)
+                        .invoke_async::<()>(&mut conn)
+                        .await?;
+                }
             }
         }
         Ok(())
@@ -106,71 +272,6 @@ impl Lockout {
             redis.key(&format!("lockout:{subject}:{slice}")),
             (slice + 1) * self.window,
         )
-    }
-
-    async fn read(&self, subject: &str, now: i64) -> Result<Option<Count>, StoreError> {
-        match &self.store {
-            SharedStore::Database(db) => {
-                let row: Option<(i64, i64)> = sqlx::query_as(
-                    "SELECT failures, window_start FROM login_failures WHERE subject = $1",
-                )
-                .bind(subject)
-                .fetch_optional(&db.pool)
-                .await?;
-                Ok(row
-                    .map(|(failures, start)| Count {
-                        failures,
-                        window_ends: start + self.window,
-                    })
-                    .filter(|c| c.window_ends > now))
-            }
-            SharedStore::Redis(redis) => {
-                let mut conn = redis.conn.clone();
-                let (key, window_ends) = self.redis_window(redis, subject, now);
-                let failures: Option<i64> =
-                    redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
-                Ok(failures.map(|failures| Count {
-                    failures,
-                    window_ends,
-                }))
-            }
-        }
-    }
-
-    /// Adds one failure in the current window (starting a new window when the
-    /// last one ended) and returns the count, in one atomic step.
-    async fn increment(&self, subject: &str, now: i64) -> Result<i64, StoreError> {
-        match &self.store {
-            SharedStore::Database(db) => Ok(sqlx::query_scalar(
-                "INSERT INTO login_failures (subject, failures, window_start) VALUES ($1, 1, $2) \
-                 ON CONFLICT (subject) DO UPDATE SET \
-                   failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END, \
-                   window_start = CASE WHEN login_failures.window_start <= $3 THEN $2 ELSE login_failures.window_start END \
-                 RETURNING failures",
-            )
-            .bind(subject)
-            .bind(now)
-            .bind(now - self.window)
-            .fetch_one(&db.writer)
-            .await?),
-            SharedStore::Redis(redis) => {
-                let mut conn = redis.conn.clone();
-                let (key, _) = self.redis_window(redis, subject, now);
-                // EXPIRE NX sets the lifetime only on the first failure of a window.
-                let (count,): (i64,) = redis::pipe()
-                    .atomic()
-                    .cmd("INCR")
-                    .arg(&key)
-                    .cmd("EXPIRE")
-                    .arg(&key)
-                    .arg(self.window)
-                    .arg("NX")
-                    .ignore()
-                    .query_async(&mut conn)
-                    .await?;
-                Ok(count)
-            }
-        }
     }
 
     /// Drops counters whose window has ended (Redis expires its own).

@@ -4,6 +4,7 @@
 pub mod access_token;
 pub mod admin;
 pub mod audit;
+pub mod client;
 pub mod clock;
 pub mod common_passwords;
 mod group_commit;
@@ -23,11 +24,7 @@ use app::{
     rules::validate_registration,
 };
 
-pub use self::{
-    access_token::Claims,
-    audit::{AuditKind, ClientInfo},
-    clock::Clock,
-};
+pub use self::{access_token::Claims, audit::AuditKind, client::ClientInfo, clock::Clock};
 use self::{
     access_token::{AccessTokens, TokenError},
     audit::{AuditEvent, AuditLog},
@@ -36,7 +33,7 @@ use self::{
     refresh::{Origin, RefreshTokens, Rotation},
     revocation::RevocationList,
     store::{SharedStore, StoreError},
-    users::login_key,
+    users::{login_key, UserRow},
     validation_cache::ValidationCache,
 };
 use crate::{config::Config, db::Db, metrics::Metrics, redis_store::RedisStore};
@@ -92,6 +89,15 @@ impl From<HashError> for AuthError {
     }
 }
 
+/// A password presented for an account: at login, or to confirm a change.
+struct PasswordAttempt<'a> {
+    /// The name the caller gave (or the account's), as the audit log shows it.
+    name: &'a str,
+    password: &'a str,
+    /// The audit detail of a wrong password.
+    failure: &'static str,
+}
+
 /// A successful sign-in or refresh: the answer, and the refresh family it belongs to.
 #[derive(Clone, Debug)]
 pub struct SignedIn {
@@ -119,6 +125,8 @@ struct Inner {
     revocations: RevocationList,
     lockout: Lockout,
     audit: AuditLog,
+    /// Audit events older than this are deleted; `None` keeps them.
+    audit_retention_secs: Option<i64>,
     validation: ValidationCache,
 }
 
@@ -136,11 +144,12 @@ impl AuthService {
             None => SharedStore::Database(db.clone()),
         };
         Ok(AuthService(Arc::new(Inner {
-            clock,
+            clock: clock.clone(),
             passwords: PasswordHasher::new(config.bcrypt_cost, metrics.bcrypt_queue_depth())?,
             access: AccessTokens::new(config),
             refresh: RefreshTokens::new(
                 db.clone(),
+                clock,
                 validation.clone(),
                 config.refresh_token_ttl.as_secs() as i64,
                 config.refresh_reuse_grace.as_secs() as i64,
@@ -153,6 +162,7 @@ impl AuthService {
                 config.lockout_window.as_secs() as i64,
             ),
             audit: AuditLog::new(db.clone(), metrics),
+            audit_retention_secs: config.audit_retention.map(|d| d.as_secs() as i64),
             validation,
             db,
         })))
@@ -211,7 +221,7 @@ impl AuthService {
     }
 
     /// Checks the password (or, for an unknown user, a dummy hash, so both
-    /// take the same time), with lockout before and after.
+    /// take the same time) within the lockout budgets.
     pub async fn login(
         &self,
         req: &LoginRequest,
@@ -228,63 +238,25 @@ impl AuthService {
         let full_key = login_key(&req.username);
         let could_exist = full_key.chars().count() <= app::rules::EMAIL_MAX;
         let key: String = full_key.chars().take(app::rules::EMAIL_MAX).collect();
-        let ip = client.ip.as_deref();
-        if let Some(retry_after_secs) = me.lockout.retry_after(&key, ip, me.clock.now()).await? {
-            let event = AuditEvent {
-                kind: AuditKind::LoginFailed,
-                user_id: None,
-                username: Some(&key),
-                detail: Some("locked out"),
-            };
-            me.audit.record(event, client, me.clock.now()).await;
-            return Err(AuthError::LockedOut { retry_after_secs });
-        }
         let row = match could_exist {
             true => users::find_by_login(&me.db, &key).await?,
             false => None,
         };
-        let verified = me
-            .passwords
-            .verify(
-                &req.password,
-                row.as_ref().map(|r| r.password_hash.as_str()),
-            )
-            .await?;
-        let now = me.clock.now();
-        let row = match (row, verified) {
-            (Some(row), Verified::Yes | Verified::YesButRehash) if row.is_active != 0 => {
-                if verified == Verified::YesButRehash {
-                    self.upgrade_hash(row.id, &req.password, now).await;
-                }
-                row
-            }
-            (row, _) => {
-                let detail = match &row {
-                    None => "unknown user",
-                    Some(r) if r.is_active == 0 => "inactive user",
-                    Some(_) => "wrong password",
-                };
-                let user_id = row.as_ref().map(|r| r.id);
-                let event = AuditEvent {
-                    kind: AuditKind::LoginFailed,
-                    user_id,
-                    username: Some(&key),
-                    detail: Some(detail),
-                };
-                me.audit.record(event, client, now).await;
-                if me.lockout.record_failure(&key, ip, now).await? {
-                    let event = AuditEvent {
-                        kind: AuditKind::Lockout,
-                        user_id,
-                        username: Some(&key),
-                        detail: None,
-                    };
-                    me.audit.record(event, client, now).await;
-                }
-                return Err(AuthError::InvalidCredentials);
-            }
+        let attempt = PasswordAttempt {
+            name: &key,
+            password: &req.password,
+            failure: "wrong password",
         };
-        me.lockout.reset(&key, now).await?;
+        let verified = self.check_password(row.as_ref(), attempt, client).await?;
+        let Some(row) = row else {
+            return Err(AuthError::Internal(
+                "a check without an account passed".into(),
+            ));
+        };
+        let now = me.clock.now();
+        if verified == Verified::YesButRehash {
+            self.upgrade_hash(row.id, &req.password, now).await;
+        }
         let user = row.to_api();
         let event = AuditEvent {
             kind: AuditKind::LoginSucceeded,
@@ -296,13 +268,109 @@ impl AuthService {
         self.sign_in(user, client, now).await
     }
 
+    /// Checks a password against an account (or, for a name that is none,
+    /// a dummy hash): the one path of every password check, so that each
+    /// spends a place in the lockout budgets of the account (or the name)
+    /// and of the client's network before the hash runs. A wrong password,
+    /// an unknown name and an inactive account are one answer,
+    /// `InvalidCredentials`, each logged with its own detail.
+    async fn check_password(
+        &self,
+        row: Option<&UserRow>,
+        attempt: PasswordAttempt<'_>,
+        client: &ClientInfo,
+    ) -> Result<Verified, AuthError> {
+        let me = &self.0;
+        let subject = match row {
+            Some(row) => lockout::Subject::Account(row.id),
+            None => lockout::Subject::Name(attempt.name),
+        };
+        let user_id = row.map(|r| r.id);
+        let network = client.network();
+        let reservation = match me
+            .lockout
+            .reserve(subject, network.as_deref(), me.clock.now())
+            .await?
+        {
+            Ok(reservation) => reservation,
+            Err(refused) => {
+                let event = AuditEvent {
+                    kind: AuditKind::LoginFailed,
+                    user_id,
+                    username: Some(attempt.name),
+                    detail: Some("locked out"),
+                };
+                me.audit.record(event, client, me.clock.now()).await;
+                return Err(AuthError::LockedOut {
+                    retry_after_secs: refused.retry_after_secs,
+                });
+            }
+        };
+        let verified = me
+            .passwords
+            .verify(attempt.password, row.map(|r| r.password_hash.as_str()))
+            .await?;
+        let now = me.clock.now();
+        let detail = match row {
+            None => "unknown user",
+            Some(r) if r.is_active == 0 => "inactive user",
+            Some(_) if verified == Verified::No => attempt.failure,
+            Some(_) => {
+                me.lockout.succeeded(reservation, now).await?;
+                return Ok(verified);
+            }
+        };
+        let event = AuditEvent {
+            kind: AuditKind::LoginFailed,
+            user_id,
+            username: Some(attempt.name),
+            detail: Some(detail),
+        };
+        me.audit.record(event, client, now).await;
+        if me.lockout.failed(reservation) {
+            let event = AuditEvent {
+                kind: AuditKind::Lockout,
+                user_id,
+                username: Some(attempt.name),
+                detail: None,
+            };
+            me.audit.record(event, client, now).await;
+        }
+        Err(AuthError::InvalidCredentials)
+    }
+
+    /// Checks the current password of a signed-in user before a change: a
+    /// wrong one is a failed login of the account (the lockout applies) and
+    /// a 400; a spent budget is a 429.
+    pub(crate) async fn confirm_current_password(
+        &self,
+        row: &UserRow,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let attempt = PasswordAttempt {
+            name: &row.username,
+            password,
+            failure: "wrong current password",
+        };
+        match self.check_password(Some(row), attempt, client).await {
+            Ok(_) => Ok(()),
+            Err(AuthError::InvalidCredentials) => Err(AuthError::Validation(vec![
+                "The current password is wrong.".into(),
+            ])),
+            Err(other) => Err(other),
+        }
+    }
+
     async fn upgrade_hash(&self, user_id: i64, password: &str, now: i64) {
         let Ok(password) = app::rules::Password::parse(password) else {
             return;
         };
         match self.0.passwords.hash(&password).await {
             Ok(hash) => {
-                if let Err(e) = users::set_password_hash(&self.0.db, user_id, &hash, now).await {
+                if let Err(e) =
+                    users::set_password_hash(&self.0.db.writer, user_id, &hash, now).await
+                {
                     tracing::warn!(error = %e, user_id, "cannot store the upgraded password hash");
                 }
             }
@@ -348,6 +416,17 @@ impl AuthService {
             response,
             family_id,
         })
+    }
+
+    /// Undoes a sign-in whose answer cannot be given: its family ends, so
+    /// that no session is left that nobody holds.
+    pub async fn abandon_sign_in(&self, signed_in: &SignedIn) -> Result<(), AuthError> {
+        let now = self.0.clock.now();
+        self.0
+            .refresh
+            .revoke_family(&signed_in.family_id, "sign-in abandoned", now)
+            .await?;
+        Ok(())
     }
 
     /// Rotates a refresh token (see [`RefreshTokens::rotate`]).
@@ -489,12 +568,17 @@ impl AuthService {
             .map(|row| row.to_api()))
     }
 
-    /// Deletes expired refresh families, revocations and lockout counters.
+    /// Deletes expired refresh families, revocations and lockout counters,
+    /// and the audit events older than the retention.
     pub async fn cleanup(&self) -> Result<u64, AuthError> {
         let now = self.0.clock.now();
         let families = self.0.refresh.delete_expired(now).await?;
         let revocations = self.0.revocations.delete_expired(now).await?;
         let counters = self.0.lockout.delete_expired(now).await?;
-        Ok(families + revocations + counters)
+        let events = match self.0.audit_retention_secs {
+            Some(keep) => self.0.audit.delete_older_than(now - keep).await?,
+            None => 0,
+        };
+        Ok(families + revocations + counters + events)
     }
 }

@@ -1,38 +1,48 @@
-//! Password hashing: bcrypt on the blocking pool, with a bound on how many
-//! hashes run at once so a burst of logins cannot starve token validation.
+//! Password hashing: bcrypt on a few threads of its own, one per core,
+//! whose lower priority keeps a burst of logins from delaying token
+//! validation without letting other work starve the logins.
 //!
 //! bcrypt reads only the first 72 bytes of its input. A password of up to 100
 //! characters may be 400 bytes, so every password is first reduced with
 //! SHA-256 (base64, 44 bytes) and bcrypt hashes that: every character counts.
 
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use app::rules::Password;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use prometheus::IntGauge;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 use tracing::Span;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("bcrypt: {0}")]
     Bcrypt(#[from] bcrypt::BcryptError),
-    #[error("the hashing task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
-    #[error("the hashing pool is closed")]
+    #[error("the hashing threads have stopped")]
     Closed,
 }
+
+/// The nice value of the hashing threads. A hash at nice 0 takes a whole
+/// core from validations that cost microseconds; in the idle class (as
+/// before) it got nothing at all while pages kept the cores busy, and logins
+/// timed out. At nice 5 a hash weighs a third of a request thread (335
+/// against 1024): it gives way to a waking request, and still gets about a
+/// quarter of each core under any load.
+const HASHING_NICE: i32 = 5;
 
 #[derive(Clone)]
 pub struct PasswordHasher {
     cost: u32,
-    permits: Arc<Semaphore>,
-    /// Jobs waiting for a permit (the `bcrypt_queue_depth` metric).
+    jobs: mpsc::Sender<Job>,
+    /// Hashes waiting for a free thread (the `bcrypt_queue_depth` metric).
     waiting: IntGauge,
     /// Verified for unknown users, so they cost the same time as a wrong password.
     dummy_hash: Arc<str>,
 }
+
+/// A hash to compute, and the span of the request that asked for it.
+type Job = (Box<dyn FnOnce() + Send>, Span);
 
 /// What a successful verification learned about the stored hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,44 +53,38 @@ pub enum Verified {
     YesButRehash,
 }
 
-/// Runs `job` in the idle scheduling class, so a storm of logins takes the
-/// cores only when requests that cost microseconds (token validation) leave
-/// them idle; logins alone still get every core. Unlike a nice value of 19,
-/// the idle class gives the core to a waking request at once instead of
-/// after the hash's time slice. The blocking pool's threads also read files
-/// for other requests, so the thread's class is restored afterwards.
-fn in_idle_class<T>(job: impl FnOnce() -> T) -> T {
+/// Lowers the calling thread's priority to [`HASHING_NICE`] (Linux: a
+/// thread's nice value is its own). A refusal leaves it as it was.
+fn lower_priority() {
     #[cfg(target_os = "linux")]
-    let _restore = scheduling::enter_idle_class();
-    job()
+    // SAFETY: gettid and setpriority act on the calling thread only.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, HASHING_NICE);
+    }
 }
 
-#[cfg(target_os = "linux")]
-mod scheduling {
-    /// Puts the thread back in the class it was in when dropped.
-    pub struct Restore(libc::c_int);
-
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            set_policy(self.0);
-        }
+/// Starts `threads` hashing threads that take jobs from one queue.
+fn start_threads(threads: usize, waiting: IntGauge) -> mpsc::Sender<Job> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    for i in 0..threads {
+        let (queue, waiting) = (queue.clone(), waiting.clone());
+        std::thread::Builder::new()
+            .name(format!("bcrypt-{i}"))
+            .spawn(move || {
+                lower_priority();
+                loop {
+                    // The lock is held only while taking a job.
+                    let next = queue.lock().map(|q| q.recv());
+                    let Ok(Ok((job, span))) = next else { return };
+                    waiting.dec();
+                    span.in_scope(job);
+                }
+            })
+            .expect("the OS starts a hashing thread");
     }
-
-    /// `None` when the thread is already in the idle class or the call is refused.
-    pub fn enter_idle_class() -> Option<Restore> {
-        // SAFETY: reads the policy of the calling thread (pid 0).
-        let before = unsafe { libc::sched_getscheduler(0) };
-        (before >= 0 && before != libc::SCHED_IDLE && set_policy(libc::SCHED_IDLE))
-            .then_some(Restore(before))
-    }
-
-    /// Sets the scheduling policy of the calling thread, keeping its nice
-    /// value; false if refused.
-    pub fn set_policy(policy: libc::c_int) -> bool {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: pid 0 is the calling thread; a refusal changes nothing.
-        unsafe { libc::sched_setscheduler(0, policy, &param) == 0 }
-    }
+    jobs
 }
 
 fn prehash(password: &str) -> String {
@@ -95,22 +99,31 @@ impl PasswordHasher {
         let dummy_hash = bcrypt::hash(prehash("dummy password for unknown users"), cost)?;
         Ok(PasswordHasher {
             cost,
-            permits: Arc::new(Semaphore::new(parallel)),
+            jobs: start_threads(parallel, waiting.clone()),
             waiting,
             dummy_hash: dummy_hash.into(),
         })
     }
 
+    /// Runs `job` on a hashing thread. A job whose caller has gone by the
+    /// time a thread is free (the request timed out, the client left) is
+    /// skipped: an abandoned login costs no hash.
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        let (done, result) = oneshot::channel();
+        let job = Box::new(move || {
+            if !done.is_closed() {
+                let _ = done.send(job());
+            }
+        });
         self.waiting.inc();
-        let permit = self.permits.acquire().await;
-        self.waiting.dec();
-        let _permit = permit.map_err(|_| HashError::Closed)?;
-        let span = Span::current();
-        Ok(tokio::task::spawn_blocking(move || in_idle_class(|| span.in_scope(job))).await?)
+        if self.jobs.send((job, Span::current())).is_err() {
+            self.waiting.dec();
+            return Err(HashError::Closed);
+        }
+        result.await.map_err(|_| HashError::Closed)
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
@@ -160,17 +173,51 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
-    #[test]
-    fn hashes_run_in_the_idle_scheduling_class_and_leave_the_thread_as_it_was() {
-        // SAFETY: reads the scheduling policy of the calling thread.
-        let policy = || unsafe { libc::sched_getscheduler(0) };
-        assert_eq!(in_idle_class(policy), libc::SCHED_IDLE);
-        assert_eq!(policy(), libc::SCHED_OTHER);
-        // A thread someone put in the batch class goes back to it.
-        assert!(scheduling::set_policy(libc::SCHED_BATCH));
-        assert_eq!(in_idle_class(policy), libc::SCHED_IDLE);
-        assert_eq!(policy(), libc::SCHED_BATCH);
-        assert!(scheduling::set_policy(libc::SCHED_OTHER));
+    #[tokio::test]
+    async fn hashes_run_on_threads_of_lower_priority() {
+        let hasher = hasher(4);
+        // SAFETY: reads the nice value of the calling thread.
+        let nice = || unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::getpriority(libc::PRIO_PROCESS, tid)
+        };
+        assert_eq!(hasher.run(nice).await.unwrap(), HASHING_NICE);
+        assert_eq!(nice(), 0, "the caller's thread keeps its priority");
+    }
+
+    #[tokio::test]
+    async fn the_queue_depth_counts_the_hashes_waiting_for_a_thread() {
+        let gauge = IntGauge::new("queue", "test").unwrap();
+        let hasher = PasswordHasher::new(4, gauge.clone()).unwrap();
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let hold = Arc::new(Mutex::new(hold));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut running = Vec::new();
+        for _ in 0..threads + 3 {
+            let hold = hold.clone();
+            let hasher = hasher.clone();
+            running.push(tokio::spawn(async move {
+                hasher
+                    .run(move || {
+                        let _ = hold.lock().unwrap().recv();
+                    })
+                    .await
+            }));
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while gauge.get() != 3 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "depth {}",
+                gauge.get()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        drop(release);
+        for job in running {
+            job.await.unwrap().unwrap();
+        }
+        assert_eq!(gauge.get(), 0);
     }
 
     #[tokio::test]

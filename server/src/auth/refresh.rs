@@ -17,13 +17,14 @@ use sqlx::AnyPool;
 use tokio::sync::oneshot;
 
 use super::{
-    audit::ClientInfo,
+    client::ClientInfo,
     group_commit::{each_alone, GroupCommit},
     store::StoreError,
     users::UserRow,
     validation_cache::ValidationCache,
+    Clock,
 };
-use crate::db::{Backend, Db};
+use crate::db::Db;
 
 /// 32 random bytes, standard base64 with padding: 44 characters.
 const TOKEN_BYTES: usize = 32;
@@ -135,7 +136,6 @@ struct Find {
 /// A rotation's claim of the presented token, waiting for the claims writer.
 struct Claim {
     hash: String,
-    now: i64,
     successor_hash: String,
     sealed: Option<String>,
     /// Who presented the token, for the audit event the claim stores.
@@ -156,6 +156,7 @@ struct Claimed {
 #[derive(Clone)]
 pub struct RefreshTokens {
     db: Db,
+    clock: Clock,
     validation: ValidationCache,
     finds: GroupCommit<Find>,
     claims: GroupCommit<Claim>,
@@ -165,31 +166,22 @@ pub struct RefreshTokens {
 
 impl RefreshTokens {
     /// Starts the claims writer: call within the Tokio runtime.
-    pub fn new(db: Db, validation: ValidationCache, ttl: i64, grace: i64) -> Self {
-        let writer_db = db.clone();
+    pub fn new(db: Db, clock: Clock, validation: ValidationCache, ttl: i64, grace: i64) -> Self {
+        let (writer_db, writer_clock) = (db.clone(), clock.clone());
         let claims = GroupCommit::start(MAX_CLAIMS, move |batch| {
-            claim_batch(writer_db.clone(), batch)
+            claim_batch(writer_db.clone(), writer_clock.clone(), batch)
         });
         let finder_db = db.clone();
         let finds =
             GroupCommit::start(MAX_FINDS, move |batch| find_batch(finder_db.clone(), batch));
         RefreshTokens {
             db,
+            clock,
             validation,
             finds,
             claims,
             ttl,
             grace,
-        }
-    }
-
-    /// A write transaction. SQLite's must take the write lock up front
-    /// (IMMEDIATE): a deferred one that reads and then writes can fail with
-    /// "database is locked" instead of waiting its turn.
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.db.backend {
-            Backend::Sqlite => self.db.writer.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.db.writer.begin().await,
         }
     }
 
@@ -202,7 +194,7 @@ impl RefreshTokens {
     ) -> Result<(String, String), sqlx::Error> {
         let family_id = uuid::Uuid::new_v4().to_string();
         let token = new_token();
-        let mut tx = self.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "INSERT INTO refresh_families (id, user_id, created_at, last_used_at, expires_at, ip, user_agent) \
              VALUES ($1, $2, $3, $3, $4, $5, $6)",
@@ -255,7 +247,7 @@ impl RefreshTokens {
         let successor = new_token();
         let sealed = seal(presented, &successor);
         if let Some(claimed) = self
-            .claim(&hash, now, token_hash(&successor), sealed, client)
+            .claim(&hash, token_hash(&successor), sealed, client)
             .await?
         {
             return Ok(Rotation::Rotated {
@@ -305,7 +297,6 @@ impl RefreshTokens {
     async fn claim(
         &self,
         hash: &str,
-        now: i64,
         successor_hash: String,
         sealed: Option<String>,
         client: &ClientInfo,
@@ -313,7 +304,6 @@ impl RefreshTokens {
         let (won, answer) = oneshot::channel();
         let claim = Claim {
             hash: hash.to_string(),
-            now,
             successor_hash,
             sealed,
             client: client.clone(),
@@ -321,7 +311,7 @@ impl RefreshTokens {
         };
         if let Err(claim) = self.claims.submit(claim) {
             // The writer has stopped (the runtime is shutting down).
-            claim_alone(&self.db, claim).await;
+            claim_alone(&self.db, self.clock.now(), claim).await;
         }
         answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed))
     }
@@ -371,7 +361,7 @@ impl RefreshTokens {
             .rows_affected()
             == 1;
         if revoked {
-            self.validation.invalidate().await?;
+            self.validation.invalidate().await;
         }
         Ok(revoked)
     }
@@ -384,19 +374,11 @@ impl RefreshTokens {
         keep: Option<&str>,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let revoked = sqlx::query(
-            "UPDATE refresh_families SET revoked_at = $1, revoked_reason = $2 \
-             WHERE user_id = $3 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4)",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(user_id)
-        .bind(keep)
-        .execute(&self.db.writer)
-        .await?
-        .rows_affected();
+        let mut conn = self.db.writer.acquire().await?;
+        let revoked = revoke_user_families_in(&mut conn, user_id, reason, keep, now).await?;
+        drop(conn);
         if revoked > 0 {
-            self.validation.invalidate().await?;
+            self.validation.invalidate().await;
         }
         Ok(revoked)
     }
@@ -447,6 +429,25 @@ impl RefreshTokens {
             .map(|r| r.rows_affected())
     }
 
+    /// Forgets the sealed successors whose grace window has passed: after
+    /// it no repeat gets the successor, and a database dump must not let an
+    /// old token walk the chain to the live one. Returns how many.
+    pub async fn forget_expired_seals(&self, now: i64) -> Result<u64, sqlx::Error> {
+        sqlx::query(
+            "UPDATE refresh_tokens SET successor_sealed = NULL \
+             WHERE successor_sealed IS NOT NULL AND used_at < $1",
+        )
+        .bind(now - self.grace)
+        .execute(&self.db.writer)
+        .await
+        .map(|r| r.rows_affected())
+    }
+
+    /// The grace window, in seconds.
+    pub fn grace(&self) -> i64 {
+        self.grace
+    }
+
     /// How many tokens a family holds (for tests and diagnostics).
     pub async fn family_size(&self, family_id: &str) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE family_id = $1")
@@ -454,6 +455,29 @@ impl RefreshTokens {
             .fetch_one(&self.db.pool)
             .await
     }
+}
+
+/// Revokes every active family of a user, except `keep`, within the caller's
+/// transaction (the change that ends them commits with them); returns how
+/// many. The caller moves the validation generation once it commits.
+pub async fn revoke_user_families_in(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    reason: &str,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE refresh_families SET revoked_at = $1, revoked_reason = $2 \
+         WHERE user_id = $3 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4)",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(user_id)
+    .bind(keep)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// The columns of a presented token, its family and its user.
@@ -521,14 +545,36 @@ async fn find_batch(db: Db, batch: Vec<Find>) {
 /// The claims writer: one UPDATE for the batch; should it fail, each claim
 /// alone, so that every claim gets its own answer (the failed statement
 /// changed nothing).
-async fn claim_batch(db: Db, batch: Vec<Claim>) {
-    match mark_claimed(&db, &batch).await {
+///
+/// The batch waits for the writer connection first. A claim whose request
+/// is gone by then (it timed out, or its client left) is dropped, never
+/// committed: its client would present the old token again later and find
+/// it rotated, which is reuse. The others are stamped with the time the
+/// claim runs, so the grace window counts from the rotation itself.
+async fn claim_batch(db: Db, clock: Clock, batch: Vec<Claim>) {
+    let mut conn = match db.writer.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => {
+            for claim in batch {
+                let _ = claim.won.send(Err(copy_of(&e)));
+            }
+            return;
+        }
+    };
+    let batch: Vec<Claim> = batch.into_iter().filter(|c| !c.won.is_closed()).collect();
+    if batch.is_empty() {
+        return;
+    }
+    let now = clock.now();
+    let marked = mark_claimed(&mut conn, &batch, now).await;
+    drop(conn);
+    match marked {
         Ok(marked) => answer_claims(&db, batch, marked).await,
         Err(e) if batch.len() > 1 => {
             tracing::warn!(error = %e, claims = batch.len(), "a batch of refresh-token claims failed; making each alone");
             each_alone(batch, |claim| {
                 let db = db.clone();
-                async move { claim_alone(&db, claim).await }
+                async move { claim_alone(&db, now, claim).await }
             })
             .await;
         }
@@ -541,9 +587,24 @@ async fn claim_batch(db: Db, batch: Vec<Claim>) {
     }
 }
 
+/// The same failure for another waiter (`sqlx::Error` is not `Clone`),
+/// keeping whether it means "unavailable".
+fn copy_of(e: &sqlx::Error) -> sqlx::Error {
+    match e {
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
+        sqlx::Error::Io(io) => sqlx::Error::Io(std::io::Error::new(io.kind(), io.to_string())),
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
 /// Makes a claim with an UPDATE of its own and answers it.
-async fn claim_alone(db: &Db, claim: Claim) {
-    match mark_claimed(db, std::slice::from_ref(&claim)).await {
+async fn claim_alone(db: &Db, now: i64, claim: Claim) {
+    let marked = match db.writer.acquire().await {
+        Ok(mut conn) => mark_claimed(&mut conn, std::slice::from_ref(&claim), now).await,
+        Err(e) => Err(e),
+    };
+    match marked {
         Ok(marked) => answer_claims(db, vec![claim], marked).await,
         Err(e) => {
             let _ = claim.won.send(Err(e));
@@ -584,14 +645,18 @@ type Marked = (String, Option<String>);
 /// The `refresh_token_rotated` trigger stores the successor, marks the
 /// family used and stores the audit event in the claiming statement itself
 /// (migrations 0003 and 0004).
-async fn mark_claimed(db: &Db, batch: &[Claim]) -> Result<Vec<Marked>, sqlx::Error> {
+async fn mark_claimed(
+    conn: &mut sqlx::AnyConnection,
+    batch: &[Claim],
+    now: i64,
+) -> Result<Vec<Marked>, sqlx::Error> {
     let columns = [
-        "used_at",
         "successor_hash",
         "successor_sealed",
         "used_ip",
         "used_user_agent",
     ];
+    // $1 is the time; then each claim's token and its columns.
     let per_claim = columns.len() + 1;
     let mut cases: Vec<String> = columns
         .iter()
@@ -599,39 +664,32 @@ async fn mark_claimed(db: &Db, batch: &[Claim]) -> Result<Vec<Marked>, sqlx::Err
         .collect();
     let mut tokens = String::new();
     for i in 0..batch.len() {
-        let n = i * per_claim;
+        let n = 1 + i * per_claim;
         for (c, case) in cases.iter_mut().enumerate() {
             let _ = write!(case, " WHEN ${} THEN ${}", n + 1, n + 2 + c);
         }
         let separator = if i == 0 { "" } else { ", " };
         let _ = write!(tokens, "{separator}${}", n + 1);
     }
-    // Each claim's own time, for the expiry (the `used_at` case's values).
-    let now = cases[0].replacen(
-        "used_at = CASE token_hash",
-        "CASE refresh_tokens.token_hash",
-        1,
-    );
     let sql = format!(
-        "UPDATE refresh_tokens SET {} END WHERE token_hash IN ({tokens}) AND used_at IS NULL \
+        "UPDATE refresh_tokens SET used_at = $1, {} END WHERE token_hash IN ({tokens}) AND used_at IS NULL \
          AND EXISTS (SELECT 1 FROM refresh_families f JOIN users u ON u.id = f.user_id \
          WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL \
-         AND f.expires_at > {now} END AND u.is_active) \
+         AND f.expires_at > $1 AND u.is_active) \
          RETURNING token_hash, successor_hash",
         cases.join(" END, "),
     );
     // Built from placeholders only: every value is bound.
-    let mut update = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    let mut update = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now);
     for claim in batch {
         update = update
             .bind(&claim.hash)
-            .bind(claim.now)
             .bind(&claim.successor_hash)
             .bind(claim.sealed.as_deref())
             .bind(claim.client.ip.as_deref())
             .bind(claim.client.user_agent.as_deref());
     }
-    update.fetch_all(&db.writer).await
+    update.fetch_all(conn).await
 }
 
 /// The family and user of each claimed token, with one SELECT. Not on
@@ -684,7 +742,6 @@ mod tests {
         let (won, answer) = oneshot::channel();
         let claim = Claim {
             hash: token_hash(token),
-            now: 10,
             successor_hash: token_hash(&new_token()),
             sealed: None,
             client: ClientInfo::default(),
@@ -693,8 +750,9 @@ mod tests {
         (claim, answer)
     }
 
-    /// A SQLite file holding user 1, and the refresh tokens on it.
-    async fn one_user_store() -> (tempfile::TempDir, Db, RefreshTokens) {
+    /// A SQLite file holding user 1, the refresh tokens on it, and their
+    /// clock, set to time 10.
+    async fn one_user_store() -> (tempfile::TempDir, Db, RefreshTokens, Clock) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(&format!("sqlite://{}/claims.db", dir.path().display()), 2)
             .await
@@ -706,8 +764,16 @@ mod tests {
         .execute(&db.writer)
         .await
         .unwrap();
-        let refresh = RefreshTokens::new(db.clone(), ValidationCache::new(&db, None), 3600, 5);
-        (dir, db, refresh)
+        let clock = Clock::system();
+        clock.advance(10 - clock.now());
+        let refresh = RefreshTokens::new(
+            db.clone(),
+            clock.clone(),
+            ValidationCache::new(&db, None),
+            3600,
+            5,
+        );
+        (dir, db, refresh, clock)
     }
 
     /// A new family of user 1 at time 0: its id and first token.
@@ -739,7 +805,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_update_claims_a_batch_and_tells_each_claim_whether_it_won() {
-        let (_dir, db, refresh) = one_user_store().await;
+        let (_dir, db, refresh, clock) = one_user_store().await;
         let (a, a_token) = family_of_user_1(&refresh).await;
         let (b, b_token) = family_of_user_1(&refresh).await;
         let (c, c_token) = family_of_user_1(&refresh).await;
@@ -751,7 +817,12 @@ mod tests {
         let (revoked, revoked_won) = claim_of(&b_token);
         let (plain, plain_won) = claim_of(&c_token);
         let first_successor = first.successor_hash.clone();
-        claim_batch(db.clone(), vec![first, revoked, second, plain]).await;
+        claim_batch(
+            db.clone(),
+            clock.clone(),
+            vec![first, revoked, second, plain],
+        )
+        .await;
 
         assert_eq!(
             family_won(first_won).await.as_ref(),
@@ -777,7 +848,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_select_finds_a_batch_and_answers_each_look_up() {
-        let (_dir, db, refresh) = one_user_store().await;
+        let (_dir, db, refresh, _) = one_user_store().await;
         let (a, a_token) = family_of_user_1(&refresh).await;
         let (b, b_token) = family_of_user_1(&refresh).await;
 
@@ -803,7 +874,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_claim_that_fails_does_not_fail_the_others_of_its_batch() {
-        let (_dir, db, refresh) = one_user_store().await;
+        let (_dir, db, refresh, clock) = one_user_store().await;
         let (_, a_token) = family_of_user_1(&refresh).await;
         let (_, b_token) = family_of_user_1(&refresh).await;
 
@@ -812,7 +883,7 @@ mod tests {
         let (good, good_won) = claim_of(&a_token);
         let (mut bad, bad_won) = claim_of(&b_token);
         bad.successor_hash = token_hash(&a_token);
-        claim_batch(db.clone(), vec![good, bad]).await;
+        claim_batch(db.clone(), clock.clone(), vec![good, bad]).await;
 
         assert!(
             family_won(good_won).await.is_some(),
@@ -826,7 +897,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_claim_whose_user_cannot_be_read_is_told_it_lost_but_keeps_its_successor() {
-        let (_dir, db, refresh) = one_user_store().await;
+        let (_dir, db, refresh, clock) = one_user_store().await;
         let (_, token) = family_of_user_1(&refresh).await;
 
         // The readers are gone, the writer is not: the UPDATE commits and
@@ -834,7 +905,7 @@ mod tests {
         db.pool.close().await;
         let (claim, won) = claim_of(&token);
         let successor = claim.successor_hash.clone();
-        claim_batch(db.clone(), vec![claim]).await;
+        claim_batch(db.clone(), clock.clone(), vec![claim]).await;
         assert!(
             won.await.unwrap().unwrap().is_none(),
             "told it lost, so that its look-up takes the grace path"
@@ -849,13 +920,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_claim_refuses_an_expired_family_and_an_inactive_user() {
-        let (_dir, db, refresh) = one_user_store().await;
+        let (_dir, db, refresh, clock) = one_user_store().await;
         let (_, token) = family_of_user_1(&refresh).await;
 
         // The family of `one_user_store` expires at 3600.
-        let (mut late, late_won) = claim_of(&token);
-        late.now = 3600;
-        claim_batch(db.clone(), vec![late]).await;
+        let (late, late_won) = claim_of(&token);
+        clock.advance(3600 - clock.now());
+        claim_batch(db.clone(), clock.clone(), vec![late]).await;
         assert_eq!(family_won(late_won).await, None, "expired");
 
         sqlx::query("UPDATE users SET is_active = $1 WHERE id = 1")
@@ -864,7 +935,7 @@ mod tests {
             .await
             .unwrap();
         let (inactive, inactive_won) = claim_of(&token);
-        claim_batch(db.clone(), vec![inactive]).await;
+        claim_batch(db.clone(), clock.clone(), vec![inactive]).await;
         assert_eq!(family_won(inactive_won).await, None, "inactive user");
 
         let used: Option<i64> =

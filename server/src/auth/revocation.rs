@@ -47,7 +47,8 @@ impl RevocationList {
                     .await?;
             }
         }
-        self.validation.invalidate().await
+        self.validation.invalidate().await;
+        Ok(())
     }
 
     /// Drops entries whose tokens have expired (Redis expires its own).

@@ -6,11 +6,8 @@ use app::{
 };
 
 use super::{
-    admin::rfc3339,
-    audit::{AuditKind, ClientInfo},
-    common_passwords,
-    passwords::Verified,
-    users, AuthError, AuthService, Authenticated,
+    admin::rfc3339, audit::AuditKind, client::ClientInfo, common_passwords,
+    refresh::revoke_user_families_in, users, AuthError, AuthService, Authenticated,
 };
 
 impl AuthService {
@@ -122,29 +119,23 @@ impl AuthService {
         let row = users::find_by_id(&self.0.db, caller.user.id)
             .await?
             .ok_or(AuthError::NotFound)?;
-        if self
-            .0
-            .passwords
-            .verify(&req.current_password, Some(&row.password_hash))
-            .await?
-            == Verified::No
-        {
-            return Err(AuthError::Validation(vec![
-                "The current password is wrong.".into(),
-            ]));
-        }
+        self.confirm_current_password(&row, &req.current_password, client)
+            .await?;
         let hash = self.0.passwords.hash(&new).await?;
         let now = self.0.clock.now();
-        users::set_password_hash(&self.0.db, caller.user.id, &hash, now).await?;
-        self.0
-            .refresh
-            .revoke_user_families(
-                caller.user.id,
-                "password changed",
-                Some(&caller.claims.sid),
-                now,
-            )
-            .await?;
+        // The new hash and the end of the other sessions commit together.
+        let mut tx = self.0.db.begin_write().await?;
+        users::set_password_hash(&mut *tx, caller.user.id, &hash, now).await?;
+        revoke_user_families_in(
+            &mut tx,
+            caller.user.id,
+            "password changed",
+            Some(&caller.claims.sid),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.0.validation.invalidate().await;
         self.audit(
             AuditKind::PasswordChanged,
             Some(caller.user.id),

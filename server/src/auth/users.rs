@@ -107,8 +107,9 @@ pub async fn insert(
     .await
 }
 
-pub async fn set_password_hash(
-    db: &Db,
+/// Stores a new password hash, on the writer or in the caller's transaction.
+pub async fn set_password_hash<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     id: i64,
     password_hash: &str,
     now: i64,
@@ -117,7 +118,7 @@ pub async fn set_password_hash(
         .bind(password_hash)
         .bind(now)
         .bind(id)
-        .execute(&db.writer)
+        .execute(executor)
         .await
         .map(|_| ())
 }
@@ -210,9 +211,13 @@ pub enum Guarded {
     LastAdmin,
 }
 
-/// Sets the role, unless that demotes the last active admin.
+/// A write transaction on the users table.
+pub type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Sets the role, unless that demotes the last active admin, within `tx`.
 pub async fn set_role_guarded(
-    db: &Db,
+    tx: &mut WriteTx,
+    backend: Backend,
     id: i64,
     role: &str,
     now: i64,
@@ -224,12 +229,14 @@ pub async fn set_role_guarded(
     .bind(role)
     .bind(now)
     .bind(id);
-    guarded(db, id, update).await
+    guarded(tx, backend, id, update).await
 }
 
-/// Sets the active flag, unless that deactivates the last active admin.
+/// Sets the active flag, unless that deactivates the last active admin,
+/// within `tx`.
 pub async fn set_active_guarded(
-    db: &Db,
+    tx: &mut WriteTx,
+    backend: Backend,
     id: i64,
     active: bool,
     now: i64,
@@ -241,7 +248,7 @@ pub async fn set_active_guarded(
     .bind(active)
     .bind(now)
     .bind(id);
-    guarded(db, id, update).await
+    guarded(tx, backend, id, update).await
 }
 
 /// Runs a guarded `update` of user `id`: one statement that checks and
@@ -250,27 +257,28 @@ pub async fn set_active_guarded(
 /// active admins' rows are locked first: the second waits for the first and
 /// then counts again. SQLite runs one write at a time already.
 async fn guarded(
-    db: &Db,
+    tx: &mut WriteTx,
+    backend: Backend,
     id: i64,
     update: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
 ) -> Result<Guarded, sqlx::Error> {
-    let mut tx = db.writer.begin().await?;
-    if db.backend == Backend::Postgres {
+    if backend == Backend::Postgres {
         sqlx::query(
             "SELECT id FROM users WHERE role = 'Admin' AND is_active ORDER BY id FOR UPDATE",
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?;
     }
-    let changed = update.execute(&mut *tx).await?.rows_affected();
-    tx.commit().await?;
-    if changed == 1 {
+    if update.execute(&mut **tx).await?.rows_affected() == 1 {
         return Ok(Guarded::Done);
     }
-    Ok(if find_by_id(db, id).await?.is_some() {
-        Guarded::LastAdmin
-    } else {
-        Guarded::NoSuchUser
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match exists {
+        Some(_) => Guarded::LastAdmin,
+        None => Guarded::NoSuchUser,
     })
 }
 

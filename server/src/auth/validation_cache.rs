@@ -150,9 +150,13 @@ impl ValidationCache {
     }
 
     /// Called after a write that may change a validation's answer commits.
-    pub async fn invalidate(&self) -> Result<(), StoreError> {
+    /// The write stands whatever happens here, so this cannot fail: should
+    /// Redis refuse the new generation, this process forgets every answer it
+    /// has (failing closed), and the other processes' answers are used for
+    /// at most [`MAX_AGE`] more, and only while they can read the generation.
+    pub async fn invalidate(&self) {
         let Some(inner) = &self.0 else {
-            return Ok(());
+            return;
         };
         match &inner.generation {
             Generation::Local(counter) => {
@@ -160,13 +164,16 @@ impl ValidationCache {
             }
             Generation::Redis(redis, key, _) => {
                 let mut conn = redis.conn.clone();
-                redis::cmd("INCR")
+                let moved = redis::cmd("INCR")
                     .arg(key)
                     .query_async::<()>(&mut conn)
-                    .await?;
+                    .await;
+                if let Err(e) = moved {
+                    inner.answers.clear();
+                    tracing::warn!(error = %e, "cannot move the validation generation in Redis; this process forgot its remembered answers");
+                }
             }
         }
-        Ok(())
     }
 }
 

@@ -5,7 +5,11 @@ use app::api::{
     AuthResponse, Envelope, LoginRequest, PasswordChangeRequest, ProtectedResponse, RefreshRequest,
     RegisterRequest, RevokeRequest, SessionInfo, User, ValidateResponse,
 };
-use axum::{extract::State, http::StatusCode, response::Response};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
 use time::format_description::well_known::Rfc3339;
 use tower_sessions::Session;
 
@@ -16,7 +20,28 @@ use super::{
     openapi::{EmptyEnvelope, ErrorEnvelope},
     session,
 };
-use crate::state::AppState;
+use crate::{auth::SignedIn, state::AppState};
+
+/// Starts the app's browser session for a sign-in that asks for one. When
+/// the session cannot be stored, the sign-in is undone (its family revoked)
+/// and answered with 503: the app would otherwise hold tokens that the
+/// server's pages know nothing of, and no one would hold the family.
+async fn with_browser_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    browser: &Session,
+    signed_in: SignedIn,
+) -> Result<SignedIn, ApiError> {
+    if !session::wants_browser_session(headers) {
+        return Ok(signed_in);
+    }
+    if let Err(e) = session::start(browser, &signed_in).await {
+        tracing::warn!(error = %e, "cannot store the browser session; the sign-in is undone");
+        state.auth.abandon_sign_in(&signed_in).await?;
+        return Err(ApiError::Unavailable("session store unavailable".into()));
+    }
+    Ok(signed_in)
+}
 
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth",
     request_body = RegisterRequest,
@@ -32,11 +57,12 @@ use crate::state::AppState;
 pub async fn register(
     State(state): State<AppState>,
     Client(client): Client,
+    headers: HeaderMap,
     browser: Session,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let signed_in = state.auth.register(&req, &client).await?;
-    session::remember(&browser, &signed_in, true).await;
+    let signed_in = with_browser_session(&state, &headers, &browser, signed_in).await?;
     Ok(ok(
         StatusCode::CREATED,
         "Registration successful.",
@@ -58,11 +84,12 @@ pub async fn register(
 pub async fn login(
     State(state): State<AppState>,
     Client(client): Client,
+    headers: HeaderMap,
     browser: Session,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let signed_in = state.auth.login(&req, &client).await?;
-    session::remember(&browser, &signed_in, true).await;
+    let signed_in = with_browser_session(&state, &headers, &browser, signed_in).await?;
     Ok(ok(StatusCode::OK, "Login successful.", signed_in.response))
 }
 
@@ -106,11 +133,11 @@ pub async fn validate(CurrentUser(caller): CurrentUser) -> Response {
 pub async fn refresh(
     State(state): State<AppState>,
     Client(client): Client,
-    browser: Session,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<Response, ApiError> {
+    // The browser session, if any, is left as it is: it ends with its
+    // family, which a refresh does not extend.
     let signed_in = state.auth.refresh(&req.refresh_token, &client).await?;
-    session::remember(&browser, &signed_in, false).await;
     Ok(ok(StatusCode::OK, "Token refreshed.", signed_in.response))
 }
 

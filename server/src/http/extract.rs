@@ -1,6 +1,9 @@
 //! Extractors: the authenticated caller, and who the client is.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
@@ -116,8 +119,59 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     Ok(token)
 }
 
-/// The client's IP and user agent. `X-Forwarded-For` is believed only when
-/// the peer is a trusted proxy, and then only up to the first untrusted hop.
+/// Finds the client's address: the peer's, or, behind a trusted proxy, the
+/// nearest untrusted hop of `X-Forwarded-For`.
+pub struct ClientAddresses {
+    trusted: Vec<IpNet>,
+    /// Set once `X-Forwarded-For` arrived from a peer that is not trusted.
+    warned: AtomicBool,
+}
+
+impl ClientAddresses {
+    pub fn new(trusted: Vec<IpNet>) -> Self {
+        ClientAddresses {
+            trusted,
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// The client address of a request.
+    pub fn of(&self, extensions: &Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+        let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+        let mut hops = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .peekable();
+        if hops.peek().is_none() {
+            return Some(peer);
+        }
+        if !self.is_trusted(&peer) {
+            // Behind a proxy that is not listed, every client has the
+            // proxy's address: they share one lockout and one rate limit.
+            if !self.warned.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    %peer,
+                    "a request carries X-Forwarded-For from a peer that TRUSTED_PROXIES does not list: \
+                     the header is ignored, so every client behind that proxy shares its address \
+                     (one lockout and one rate limit for all of them)"
+                );
+            }
+            return Some(peer);
+        }
+        Some(client_ip(
+            peer,
+            &hops.collect::<Vec<_>>().join(","),
+            &self.trusted,
+        ))
+    }
+
+    fn is_trusted(&self, ip: &IpAddr) -> bool {
+        self.trusted.iter().any(|net| net.contains(ip))
+    }
+}
+
+/// The client's IP and user agent, as [`ClientAddresses`] finds the IP.
 pub struct Client(pub ClientInfo);
 
 impl FromRequestParts<AppState> for Client {
@@ -127,11 +181,7 @@ impl FromRequestParts<AppState> for Client {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = ip_of(
-            &parts.extensions,
-            &parts.headers,
-            &state.config.trusted_proxies,
-        );
+        let ip = state.client_addresses.of(&parts.extensions, &parts.headers);
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -145,19 +195,8 @@ impl FromRequestParts<AppState> for Client {
 }
 
 /// The client IP of a request, as [`Client`] finds it.
-pub fn client_ip_of<B>(req: &Request<B>, trusted: &[IpNet]) -> Option<IpAddr> {
-    ip_of(req.extensions(), req.headers(), trusted)
-}
-
-fn ip_of(extensions: &Extensions, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
-    let forwarded = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
-    Some(client_ip(peer, &forwarded, trusted))
+pub fn client_ip_of<B>(req: &Request<B>, addresses: &ClientAddresses) -> Option<IpAddr> {
+    addresses.of(req.extensions(), req.headers())
 }
 
 fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpNet]) -> IpAddr {

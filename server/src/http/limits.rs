@@ -23,7 +23,9 @@ use governor::{
 };
 
 use super::{error::ApiError, extract::client_ip_of};
-use crate::{config::RateLimit, redis_store::RedisStore, state::AppState};
+use crate::{
+    auth::client::network_of, config::RateLimit, redis_store::RedisStore, state::AppState,
+};
 
 /// Answers 408 in the envelope when a request (reading its body included)
 /// is not done within `REQUEST_TIMEOUT`.
@@ -157,10 +159,12 @@ impl SharedBuckets {
 pub async fn auth_rate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (Some(limiter), Some(ip)) = (
         &state.auth_rate_limiter,
-        client_ip_of(&req, &state.config.trusted_proxies),
+        client_ip_of(&req, &state.client_addresses),
     ) else {
         return next.run(req).await;
     };
+    // An IPv6 client counts by its /64: each of its addresses is no fresh budget.
+    let ip = network_of(ip);
     match limiter.check(ip).await {
         Ok(()) => next.run(req).await,
         Err(retry_after_secs) => {

@@ -4,10 +4,11 @@
 //! page, and a signed-out visitor of a private page is redirected before any
 //! HTML is sent.
 
-use app::session::{requires_sign_in, SessionUser};
+use app::session::{requires_sign_in, SessionUser, BROWSER_SESSION_HEADER};
 use async_trait::async_trait;
 use axum::{
     extract::{Request, State},
+    http::{header, HeaderMap, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
@@ -22,7 +23,6 @@ use tower_sessions::{
 use crate::{auth::SignedIn, db::Db, redis_store::RedisStore, state::AppState};
 
 const KEY: &str = "auth";
-pub const COOKIE: &str = "auth_session";
 
 /// What the session remembers.
 #[derive(Serialize, Deserialize)]
@@ -43,6 +43,28 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
 }
 
 impl SessionRecords {
+    /// Where the sessions of this server live: Redis when configured.
+    pub fn of(state: &AppState) -> Self {
+        match &state.redis {
+            Some(redis) => SessionRecords::Redis(redis.clone()),
+            None => SessionRecords::Database(state.db.clone()),
+        }
+    }
+
+    /// Deletes expired sessions (Redis expires its own); returns how many.
+    pub async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
+        match self {
+            SessionRecords::Database(db) => {
+                sqlx::query("DELETE FROM browser_sessions WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&db.writer)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+            SessionRecords::Redis(_) => Ok(0),
+        }
+    }
+
     /// Stores `record` under its id unless that id is taken; false when taken.
     async fn insert_new(&self, record: &Record) -> session_store::Result<bool> {
         let json = serde_json::to_string(record)
@@ -170,44 +192,57 @@ impl SessionStore for SessionRecords {
     }
 }
 
-/// The session layer: HttpOnly, SameSite=Lax, Secure in production, living
-/// as long as a refresh family may.
+/// The session cookie's name. A secure cookie (production, or the server
+/// speaks TLS) takes the `__Host-` prefix: browsers then refuse it from an
+/// insecure origin or a sibling domain, so nobody can plant one.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-auth_session"
+    } else {
+        "auth_session"
+    }
+}
+
+/// The session layer: HttpOnly, SameSite=Lax, Secure in production or over
+/// TLS, living as long as a refresh family may (a session is started at a
+/// sign-in and never extended: its family ends that long after the sign-in
+/// however often it is refreshed).
 pub fn layer(state: &AppState) -> SessionManagerLayer<SessionRecords> {
-    let records = match &state.redis {
-        Some(redis) => SessionRecords::Redis(redis.clone()),
-        None => SessionRecords::Database(state.db.clone()),
-    };
+    let records = SessionRecords::of(state);
     let lifetime = time::Duration::seconds(state.config.refresh_token_ttl.as_secs() as i64);
+    let secure = state.config.is_production() || state.config.tls.is_some();
     SessionManagerLayer::new(records)
-        .with_name(COOKIE)
+        .with_name(cookie_name(secure))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(state.config.is_production())
+        .with_secure(secure)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(lifetime))
 }
 
-/// After login or register: a new session id (no fixation) for this family.
-/// After a refresh: keeps an existing browser session alive, and starts none
-/// for API clients that never sent the cookie. The session is a convenience
-/// for rendering; failing to store it does not fail the sign-in.
-pub async fn remember(session: &Session, signed_in: &SignedIn, new_login: bool) {
-    if !new_login && session.id().is_none() {
-        return;
-    }
+/// Whether a sign-in asks for a browser session: the app's request wrapper
+/// says so with [`BROWSER_SESSION_HEADER`], and the app's forms always do.
+/// An API client, which would never send the cookie back, gets none, so it
+/// grows no table.
+pub fn wants_browser_session(headers: &HeaderMap) -> bool {
+    headers.contains_key(BROWSER_SESSION_HEADER)
+}
+
+/// After a sign-in in the app: a new session id (no fixation) for this
+/// family, stored now. A store that fails is the handler's to answer (in the
+/// envelope): left to the session layer, it would replace the response with
+/// an empty 500 after the family was made.
+pub async fn start(
+    session: &Session,
+    signed_in: &SignedIn,
+) -> Result<(), tower_sessions::session::Error> {
     let data = BrowserSession {
         user_id: signed_in.response.user.id,
         family_id: signed_in.family_id.clone(),
     };
-    let stored = async {
-        if new_login {
-            session.cycle_id().await?;
-        }
-        session.insert(KEY, data).await
-    };
-    if let Err(e) = stored.await {
-        tracing::warn!(error = %e, "cannot store the browser session");
-    }
+    session.cycle_id().await?;
+    session.insert(KEY, data).await?;
+    session.save().await
 }
 
 pub async fn forget(session: &Session) {
@@ -238,8 +273,20 @@ pub async fn page_session(
         let next: String = form_urlencoded::byte_serialize(target.as_bytes()).collect();
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
+    let personal = user.is_some();
     req.extensions_mut().insert(SessionUser(user));
-    next.run(req).await
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    // A page is rendered for its session: no shared cache may keep it, and
+    // one that embeds a signed-in user is kept by no cache at all.
+    headers.append(header::VARY, HeaderValue::from_static("cookie"));
+    if personal {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+    response
 }
 
 async fn signed_in_user(state: &AppState, session: &Session) -> Option<app::api::User> {

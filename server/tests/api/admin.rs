@@ -6,6 +6,22 @@ use server::auth::users::{self, Guarded};
 
 use crate::{helpers::*, on_every_backend};
 
+enum Change {
+    Demote,
+    Deactivate,
+}
+
+/// One guarded change of user `id` in its own transaction.
+async fn guarded(db: &server::db::Db, id: i64, change: Change) -> Guarded {
+    let mut tx = db.begin_write().await.unwrap();
+    let outcome = match change {
+        Change::Demote => users::set_role_guarded(&mut tx, db.backend, id, "User", 0).await,
+        Change::Deactivate => users::set_active_guarded(&mut tx, db.backend, id, false, 0).await,
+    };
+    tx.commit().await.unwrap();
+    outcome.unwrap()
+}
+
 on_every_backend! {
     async fn a_user_gets_403_insufficient_scope_from_every_admin_endpoint(app) {
         let user = app.register("plain").await;
@@ -121,11 +137,11 @@ on_every_backend! {
                 .unwrap();
             // Alternate the two guarded changes: demotion and deactivation.
             let outcomes = if round % 2 == 0 {
-                tokio::join!(users::set_role_guarded(db, a, "User", 0), users::set_role_guarded(db, b, "User", 0))
+                tokio::join!(guarded(db, a, Change::Demote), guarded(db, b, Change::Demote))
             } else {
-                tokio::join!(users::set_active_guarded(db, a, false, 0), users::set_active_guarded(db, b, false, 0))
+                tokio::join!(guarded(db, a, Change::Deactivate), guarded(db, b, Change::Deactivate))
             };
-            let mut outcomes = [outcomes.0.unwrap(), outcomes.1.unwrap()];
+            let mut outcomes = [outcomes.0, outcomes.1];
             outcomes.sort_by_key(|o| format!("{o:?}"));
             assert_eq!(outcomes, [Guarded::Done, Guarded::LastAdmin], "round {round}");
         }
@@ -176,5 +192,66 @@ on_every_backend! {
         assert_eq!(window["data"]["total"], 3);
         let (status, body) = app.call(Method::GET, "/api/admin/audit?from=yesterday", &token, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+}
+
+/// Deactivation ends the sessions in the same transaction that sets the
+/// flag: should moving the validation generation fail afterwards, the
+/// sessions are still over, and a reactivation does not revive them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivation_ends_the_sessions_even_when_the_generation_cannot_move() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let settings = settings_where_the_generation_cannot_move().await;
+        let app = spawn_app_with_owned(backend, &settings).await;
+        let (admin, _) = app.admin("frozenadmin").await;
+        let victim = app.register("frozenvictim").await;
+        let (access, refresh) = (
+            victim["accessToken"].as_str().unwrap(),
+            victim["refreshToken"].as_str().unwrap(),
+        );
+        assert_eq!(
+            app.me(access).await.0,
+            StatusCode::OK,
+            "remembered by the cache"
+        );
+        let id = victim["user"]["id"].as_i64().unwrap();
+        let path = format!("/api/admin/users/{id}/active");
+        let (status, body) = app
+            .call(
+                Method::PATCH,
+                &path,
+                &admin,
+                Some(json!({"isActive": false})),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{backend:?}: the change is committed: {body}"
+        );
+        assert_eq!(
+            app.me(access).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}"
+        );
+        let (status, _) = app
+            .call(
+                Method::PATCH,
+                &path,
+                &admin,
+                Some(json!({"isActive": true})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            app.refresh(refresh).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}: not revived"
+        );
+        assert_eq!(
+            app.me(access).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}: not revived"
+        );
     }
 }

@@ -294,3 +294,18 @@ async fn a_request_that_takes_too_long_is_a_408_in_the_envelope() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("The request took too long."), "{answer}");
 }
+
+on_every_backend! {
+    async fn the_rate_limit_counts_an_ipv6_client_by_its_64(app with &[("TRUSTED_PROXIES", "127.0.0.1"), ("AUTH_RATE_PER_SECOND", "1"), ("AUTH_RATE_BURST", "1")]) {
+        let login = |from: &'static str| {
+            app.client
+                .post(app.url("/api/auth/login"))
+                .header("x-forwarded-for", from)
+                .json(&json!({"username": "nobody", "password": "wrong password"}))
+                .send()
+        };
+        assert_eq!(login("2001:db8:1:2::1").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(login("2001:db8:1:2:aaaa::7").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(login("2001:db8:1:3::1").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+}

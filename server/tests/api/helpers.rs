@@ -472,3 +472,66 @@ pub fn jwt_part(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).expect("three parts");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
 }
+
+/// Settings for a server whose Redis user may read every key, and write
+/// every key but those matching `unwritable` (after the prefix): the
+/// writes of the app to those fail, as they would if Redis went away at
+/// that moment.
+pub async fn settings_with_a_redis_user_that_may_not_write(
+    unwritable: &[&str],
+) -> Vec<(String, String)> {
+    let admin_url = test_redis_url();
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let user = format!("limited{}", uuid::Uuid::new_v4().simple());
+    let mut conn = redis::Client::open(admin_url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut acl = redis::cmd("ACL");
+    acl.arg("SETUSER")
+        .arg(&user)
+        .arg("on")
+        .arg(">limited-password")
+        .arg("+@all")
+        .arg("%R~*");
+    for writable in [
+        "lockout:*",
+        "rate:*",
+        "revoked:*",
+        "session:*",
+        "validation-generation",
+    ] {
+        if !unwritable.contains(&writable) {
+            acl.arg(format!("~{prefix}{writable}"));
+        }
+    }
+    acl.query_async::<()>(&mut conn).await.unwrap();
+    // The generation exists from the start: reading it must not need a write.
+    redis::cmd("SET")
+        .arg(format!("{prefix}validation-generation"))
+        .arg(1)
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    let url = admin_url.replacen("redis://", &format!("redis://{user}:limited-password@"), 1);
+    vec![
+        ("REDIS_URL".into(), url),
+        ("REDIS_KEY_PREFIX".into(), prefix),
+    ]
+}
+
+/// Settings for a server that cannot move the validation generation after
+/// a committed change.
+pub async fn settings_where_the_generation_cannot_move() -> Vec<(String, String)> {
+    settings_with_a_redis_user_that_may_not_write(&["validation-generation"]).await
+}
+
+/// Starts a server with settings built at run time.
+pub async fn spawn_app_with_owned(backend: Backend, settings: &[(String, String)]) -> TestApp {
+    let borrowed: Vec<(&str, &str)> = settings
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    spawn_app_with(backend, &borrowed).await
+}

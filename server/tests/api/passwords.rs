@@ -111,7 +111,17 @@ async fn a_login_burst_does_not_hold_up_validation() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The burst is under way: hashes are queued behind the busy threads.
+    let depth = app.state().metrics.bcrypt_queue_depth();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while depth.get() < 8 {
+        assert!(
+            Instant::now() < deadline,
+            "the burst never queued: depth {}",
+            depth.get()
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     let mut slowest = Duration::ZERO;
     for _ in 0..20 {
         let started = Instant::now();
@@ -119,6 +129,7 @@ async fn a_login_burst_does_not_hold_up_validation() {
         assert_eq!(status, StatusCode::OK);
         slowest = slowest.max(started.elapsed());
     }
+    assert!(depth.get() > 0, "the measurements ran during the burst");
     for login in logins {
         login.await.unwrap().unwrap();
     }

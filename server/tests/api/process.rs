@@ -328,31 +328,71 @@ async fn an_admin_created_on_the_command_line_can_sign_in() {
     assert_eq!(body["data"]["user"]["fullName"], "First Admin");
 }
 
-/// A warning in production must mean a real problem: a normal day of
-/// registrations, sign-ins, page views, refreshes and sign-outs logs none.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_normal_session_logs_no_warning_or_error() {
-    let dir = tempfile::tempdir().unwrap();
+/// Starts the binary like [`start`], with its JSON log lines written to a file.
+fn start_logged(
+    dir: &TempDir,
+    extra: &[(&str, &str)],
+) -> (std::process::Child, u16, std::path::PathBuf) {
     let log = dir.path().join("server.log");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = command(&dir)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+    let mut cmd = command(dir);
+    cmd.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "info")
         .env("LOG_FORMAT", "json")
         // The logs go to standard output.
         .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "the server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
+    (child, port, log)
+}
+
+/// Stops the binary with SIGTERM and returns its log lines.
+fn stop_and_read_log(
+    mut child: std::process::Child,
+    log: &std::path::Path,
+) -> Vec<serde_json::Value> {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(wait_for_exit(&mut child).success());
+    let text = std::fs::read_to_string(log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["message"] == "listening"),
+        "the log was captured: {text}"
+    );
+    lines
+}
+
+fn warnings(lines: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    lines
+        .iter()
+        .filter(|l| matches!(l["level"].as_str(), Some("WARN" | "ERROR")))
+        .collect()
+}
+
+/// A warning in production must mean a real problem: a normal day of
+/// registrations, sign-ins, page views, refreshes and sign-outs logs none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_normal_session_logs_no_warning_or_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, port, log) = start_logged(&dir, &[]);
     crate::helpers::install_crypto_provider();
     let tab = reqwest::Client::builder()
         .cookie_store(true)
@@ -417,24 +457,44 @@ async fn a_normal_session_logs_no_warning_or_error() {
         .await
         .unwrap();
     assert_eq!(revoked.status(), reqwest::StatusCode::OK);
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(wait_for_exit(&mut child).success());
-
-    let text = std::fs::read_to_string(&log).unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    assert!(
-        lines.iter().any(|l| l["message"] == "audit"),
-        "the log was captured: {text}"
-    );
-    let loud: Vec<_> = lines
-        .iter()
-        .filter(|l| matches!(l["level"].as_str(), Some("WARN" | "ERROR")))
-        .collect();
+    let lines = stop_and_read_log(child, &log);
+    let loud = warnings(&lines);
     assert!(loud.is_empty(), "{loud:#?}");
+}
+
+/// Behind a proxy that `TRUSTED_PROXIES` does not list, every client shares
+/// the proxy's address: the operator is told once, not on every request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_requests_from_an_untrusted_peer_are_warned_about_once() {
+    let client = crate::helpers::plain_client();
+    for (trusted, expected) in [(None, 1), (Some("127.0.0.1"), 0)] {
+        let dir = tempfile::tempdir().unwrap();
+        let extra: Vec<(&str, &str)> = trusted
+            .map(|t| ("TRUSTED_PROXIES", t))
+            .into_iter()
+            .collect();
+        let (child, port, log) = start_logged(&dir, &extra);
+        for from in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+            let answer = client
+                .post(format!("http://127.0.0.1:{port}/api/auth/login"))
+                .header("x-forwarded-for", from)
+                .json(&serde_json::json!({"username": "nobody", "password": "guess"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), reqwest::StatusCode::UNAUTHORIZED);
+        }
+        let lines = stop_and_read_log(child, &log);
+        let loud = warnings(&lines);
+        assert_eq!(loud.len(), expected, "{trusted:?}: {loud:#?}");
+        if let Some(warning) = loud.first() {
+            assert!(
+                warning["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("TRUSTED_PROXIES"),
+                "{warning}"
+            );
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Refresh-token rotation, the grace window, reuse detection and expiry.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::{helpers::*, on_every_backend};
 
@@ -131,5 +131,50 @@ on_every_backend! {
             let (status, body) = app.refresh(junk).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{junk:?}: {body}");
         }
+    }
+}
+
+/// The sealed successor stored for `token` (it is `None` once forgotten).
+async fn sealed_successor(app: &TestApp, token: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT successor_sealed FROM refresh_tokens WHERE token_hash = $1")
+        .bind(server::auth::refresh::token_hash(token))
+        .fetch_one(&app.state().db.pool)
+        .await
+        .unwrap()
+}
+
+on_every_backend! {
+    async fn a_sealed_successor_is_forgotten_once_used_or_once_its_window_passed(app with &[("REFRESH_REUSE_GRACE", "1")]) {
+        let first = app.register("sealed").await["refreshToken"].as_str().unwrap().to_string();
+        let (_, second) = app.refresh(&first).await;
+        let second = second["data"]["refreshToken"].as_str().unwrap().to_string();
+        assert!(sealed_successor(&app, &first).await.is_some(), "kept for the grace window");
+        let (_, third) = app.refresh(&second).await;
+        assert!(third["data"]["refreshToken"].is_string());
+        assert_eq!(sealed_successor(&app, &first).await, None, "its successor was used");
+        assert!(sealed_successor(&app, &second).await.is_some());
+
+        // The window passes: the server forgets the seal by itself.
+        app.clock.advance(2);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while sealed_successor(&app, &second).await.is_some() {
+            assert!(std::time::Instant::now() < deadline, "the seal is still there");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn a_refresh_whose_request_is_gone_does_not_rotate(app with &[("REQUEST_TIMEOUT", "1"), ("DATABASE_MAX_CONNECTIONS", "1")]) {
+        let token = app.register("abandoned").await["refreshToken"].as_str().unwrap().to_string();
+        // Every connection that could write is taken: the claim waits.
+        let held = app.state().db.writer.acquire().await.unwrap();
+        let response = app.post_json("/api/auth/refresh", &json!({"refreshToken": token})).await;
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        drop(held);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // Long after the grace window, the client tries again with the token
+        // it still holds: it was never rotated, so this is no reuse.
+        app.clock.advance(30);
+        let (status, body) = app.refresh(&token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
     }
 }

@@ -85,3 +85,47 @@ on_every_backend! {
         assert_eq!(app.login("changer", "new secret").await.0, StatusCode::OK);
     }
 }
+
+/// A password change ends the other sessions in the same transaction that
+/// stores the new hash, whatever happens to the validation generation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_ends_the_other_sessions_even_when_the_generation_cannot_move() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let settings = settings_where_the_generation_cannot_move().await;
+        let app = spawn_app_with_owned(backend, &settings).await;
+        let other = app.register("frozenchanger").await;
+        let (status, this) = app.login("frozenchanger", PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {this}");
+        let token = this["data"]["accessToken"].as_str().unwrap();
+        let other_access = other["accessToken"].as_str().unwrap();
+        assert_eq!(
+            app.me(other_access).await.0,
+            StatusCode::OK,
+            "remembered by the cache"
+        );
+        let (status, body) = app
+            .call(
+                reqwest::Method::POST,
+                "/api/auth/password",
+                token,
+                Some(json!({"currentPassword": PASSWORD, "newPassword": "new secret", "confirmPassword": "new secret"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {body}");
+        assert_eq!(
+            app.refresh(other["refreshToken"].as_str().unwrap()).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}"
+        );
+        assert_eq!(
+            app.me(other_access).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}"
+        );
+        assert_eq!(
+            app.me(token).await.0,
+            StatusCode::OK,
+            "{backend:?}: this session goes on"
+        );
+    }
+}

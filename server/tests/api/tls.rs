@@ -37,15 +37,24 @@ async fn with_tls_files_the_server_speaks_https_and_sends_hsts() {
         response.headers()["strict-transport-security"],
         "max-age=31536000; includeSubDomains"
     );
-    let (status, body) = envelope(
-        client
-            .post(url("/api/auth/register"))
-            .json(&registration("tlsuser"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let registered = client
+        .post(url("/api/auth/register"))
+        .header("x-browser-session", "1")
+        .json(&registration("tlsuser"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = registered.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("__Host-auth_session="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.to_lowercase().contains("domain="), "{cookie}");
+    let (status, body) = envelope(registered).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let page = client.get(url("/login")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
