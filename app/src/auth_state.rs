@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::User;
+use crate::api::{AuthResponse, User};
 
 #[derive(Clone, Copy)]
 pub struct AuthState {
@@ -23,18 +23,39 @@ impl AuthState {
 pub fn provide_auth_state() -> AuthState {
     // Serialized into the page by the server, read back during hydration.
     let rendered = SharedValue::new(session_user).into_inner();
+    // Tokens of a sign-in by a form posted before the app loaded.
+    let handoff = SharedValue::new(token_handoff).into_inner();
     let state = AuthState {
         user: RwSignal::new(rendered),
         expires_at: RwSignal::new(None),
     };
     provide_context(state);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| crate::client::tab_sync::start(state));
+    Effect::new(move |_| crate::client::tab_sync::start(state, handoff.clone()));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = handoff;
     state
 }
 
 pub fn use_auth() -> AuthState {
     expect_context::<AuthState>()
+}
+
+/// The tokens the request's page hands to the app (server only).
+fn token_handoff() -> Option<AuthResponse> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().and_then(|parts| {
+            parts
+                .extensions
+                .get::<crate::session::TokenHandoff>()
+                .map(|handoff| handoff.0.clone())
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
 }
 
 /// The user of the request's browser session (server only).

@@ -3,6 +3,7 @@
 //! registration rules, so the server handlers and the browser forms share them.
 
 pub mod api;
+pub mod forms;
 pub mod rules;
 pub mod session;
 

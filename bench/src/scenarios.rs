@@ -14,7 +14,15 @@ use crate::{
 const PASSWORD: &str = "benchmark password";
 
 /// The scenarios `--only` can name.
-pub const NAMES: [&str; 6] = ["validate", "me", "refresh", "login", "mixed", "scale-out"];
+pub const NAMES: [&str; 7] = [
+    "validate",
+    "me",
+    "refresh",
+    "login",
+    "mixed",
+    "flood",
+    "scale-out",
+];
 
 pub struct Run {
     pub server: PathBuf,
@@ -317,6 +325,13 @@ impl Run {
             ));
         }
 
+        if self.wants("flood") {
+            rows.push(
+                self.logins_during_a_page_flood(backend, &server, &client)
+                    .await,
+            );
+        }
+
         if let Some(soak) = self.soak {
             eprintln!("[{backend}] soak for {} s", soak.as_secs());
             let start_rss = server.rss_mb();
@@ -361,6 +376,51 @@ impl Run {
         drop(server);
         shared.remove().await;
         rows
+    }
+
+    /// Logins (8 at once) while 32 connections ask for pages as fast as the
+    /// server renders them: the logins must keep a share of the cores.
+    async fn logins_during_a_page_flood(
+        &self,
+        backend: &str,
+        server: &Server,
+        client: &Client,
+    ) -> Row {
+        eprintln!("[{backend}] logins during a page flood");
+        let logins = tokio::spawn(login_load(
+            self.budget(),
+            8,
+            client.clone(),
+            server.url("/api/auth/login"),
+        ));
+        let pages = if self.use_wrk {
+            wrk::page(
+                &server.url("/login"),
+                32,
+                self.duration,
+                self.wrk_cap(server, client),
+            )
+            .await
+        } else {
+            let target = vec![(client.clone(), server.url("/login"), String::new())];
+            Summary::from(&bearer_load(self.budget(), 32, target).await)
+        };
+        let logins = logins.await.expect("logins");
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let limit = cores / bcrypt_hash_secs(self.bcrypt_cost);
+        let note = format!(
+            "{:.2} of the bcrypt limit ({limit:.1}/s), beside {:.0} pages/s (p99 {:.1} ms)",
+            logins.rps() / limit,
+            pages.rps,
+            pages.p99_ms
+        );
+        row(
+            backend,
+            "login during a page flood",
+            &logins,
+            server.take_peak_rss_mb(),
+            note,
+        )
     }
 
     /// Two processes on one PostgreSQL and Redis: tokens issued by the first,

@@ -91,6 +91,11 @@ pub async fn get(
     .await
 }
 
+/// GETs `url` without credentials (a page) over `connections` connections for `duration`.
+pub async fn page(url: &str, connections: usize, duration: Duration, cap: Cap<'_>) -> Summary {
+    run(url, REPORT, &["--threads", "1"], connections, duration, cap).await
+}
+
 /// Rotates each of `tokens` in its own chain over one connection fewer than
 /// there are tokens (see [`REFRESH_CHAIN`]), for `duration`.
 pub async fn refresh_chains(

@@ -29,9 +29,21 @@ test("an admin manages users from the console, confirming each change", async ({
   await expect(page.getByRole("button", { name: "Previous", exact: true })).toBeDisabled();
   await expect(page.getByRole("button", { name: "Next", exact: true })).toBeDisabled();
 
-  // Dismissed: nothing changes.
-  page.once("dialog", (d) => d.dismiss());
+  // Dismissed: nothing changes, and nothing is sent.
+  let patches = 0;
+  page.on("request", (r) => {
+    if (r.method() === "PATCH") patches += 1;
+  });
+  const dismissed = new Promise<void>((resolve) =>
+    page.once("dialog", async (d) => {
+      await d.dismiss();
+      resolve();
+    }),
+  );
   await row.getByRole("button", { name: "Make admin" }).click();
+  await dismissed;
+  await page.waitForTimeout(500);
+  expect(patches).toBe(0);
   await expect(row.locator(".role")).toHaveText("User");
 
   page.once("dialog", (d) => {
@@ -40,6 +52,7 @@ test("an admin manages users from the console, confirming each change", async ({
   });
   await row.getByRole("button", { name: "Make admin" }).click();
   await expect(row.locator(".role")).toHaveText("Admin");
+  expect(patches).toBe(1);
 
   page.once("dialog", (d) => d.accept());
   await row.getByRole("button", { name: "Deactivate" }).click();

@@ -5,16 +5,20 @@ use leptos::prelude::*;
 use web_sys::StorageEvent;
 
 use super::token_store::{self, StoredTokens};
-use crate::auth_state::AuthState;
+use crate::{api::AuthResponse, auth_state::AuthState};
 
 thread_local! {
     static AUTH: std::cell::Cell<Option<AuthState>> = const { std::cell::Cell::new(None) };
 }
 
-/// Called once after hydration: takes the stored tokens into the reactive
-/// state and listens for changes made by other tabs.
-pub fn start(auth: AuthState) {
+/// Called once after hydration: stores the tokens the page hands over (a
+/// sign-in by a form posted before the app loaded), takes the stored tokens
+/// into the reactive state, and listens for changes made by other tabs.
+pub fn start(auth: AuthState, handoff: Option<AuthResponse>) {
     AUTH.with(|a| a.set(Some(auth)));
+    if let Some(signed_in) = handoff {
+        token_store::save(&StoredTokens::from_response(signed_in));
+    }
     adopt(auth, token_store::load());
     let handle = window_event_listener(leptos::ev::storage, move |event: StorageEvent| {
         if event.key().as_deref() != Some(token_store::KEY) {

@@ -18,6 +18,9 @@ fn bound_input(
             name=id
             type=input_type
             autocomplete=autocomplete
+            // The attribute carries the first value into the server's HTML
+            // (a form the server sent back); the property follows typing.
+            value=value.get_untracked()
             prop:value=move || value.get()
             on:input=move |ev| value.set(event_target_value(&ev))
             on:blur=move |_| {

@@ -6,6 +6,7 @@ use crate::{
     api::LoginRequest,
     calls,
     components::{focus_first_error, ErrorSummary, PasswordField, TextField},
+    forms::rendered_outcome,
 };
 
 /// Sign in with a username or email and a password.
@@ -20,9 +21,16 @@ pub fn LoginPage() -> impl IntoView {
         _ if next().is_some() => Some("Please sign in to continue."),
         _ => None,
     };
-    let username = RwSignal::new(String::new());
+    // A form posted before the app loaded comes back with the server's answer.
+    let outcome = rendered_outcome();
+    let username = RwSignal::new(
+        outcome
+            .as_ref()
+            .map(|o| o.value("username"))
+            .unwrap_or_default(),
+    );
     let password = RwSignal::new(String::new());
-    let failure = RwSignal::new(None::<(String, Vec<String>)>);
+    let failure = RwSignal::new(outcome.map(|o| (o.message, o.errors)));
     let missing = RwSignal::new((false, false));
     let navigate_next = next;
 
@@ -64,7 +72,10 @@ pub fn LoginPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Log in"</h1>
             {move || notice().map(|n| view! { <p class="notice" id="login-notice">{n}</p> })}
-            <form on:submit=on_submit novalidate>
+            // Without the app (not loaded yet, or no JavaScript) the browser
+            // posts the form to the server, never putting it in the URL.
+            <form method="post" action="/login" on:submit=on_submit novalidate>
+                <input type="hidden" name="next" value=move || next().unwrap_or_default()/>
                 <ErrorSummary failure=failure/>
                 <TextField id="username" label="Username or email" value=username error=username_error autocomplete="username"/>
                 <PasswordField id="password" label="Password" value=password error=password_error/>

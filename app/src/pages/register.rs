@@ -6,6 +6,7 @@ use crate::{
     api::RegisterRequest,
     calls,
     components::{focus_first_error, ErrorSummary, PasswordField, TextField},
+    forms::rendered_outcome,
     rules::{Email, FullName, Password, Username, PASSWORDS_DIFFER},
 };
 
@@ -13,14 +14,18 @@ use crate::{
 /// checked as the user types; the server's answer is shown as well.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let username = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    let full_name = RwSignal::new(String::new());
+    // A form posted before the app loaded comes back with the server's answer.
+    let outcome = rendered_outcome();
+    let typed = |name: &str| outcome.as_ref().map(|o| o.value(name)).unwrap_or_default();
+    let username = RwSignal::new(typed("username"));
+    let email = RwSignal::new(typed("email"));
+    let full_name = RwSignal::new(typed("fullName"));
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let failure = RwSignal::new(None::<(String, Vec<String>)>);
+    // Every rule shows at once on a form the server sent back.
+    let touched = RwSignal::new([outcome.is_some(); 5]);
+    let failure = RwSignal::new(outcome.map(|o| (o.message, o.errors)));
     // Rules show for a field once it was left, and for all after a submit.
-    let touched = RwSignal::new([false; 5]);
     let touch = move |i: usize| Callback::new(move |()| touched.update(|t| t[i] = true));
     let shown =
         move |i: usize, rule: Option<String>| touched.with(|t| t[i]).then_some(rule).flatten();
@@ -71,7 +76,8 @@ pub fn RegisterPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Create an account"</h1>
-            <form on:submit=on_submit novalidate>
+            // Without the app the browser posts the form to the server.
+            <form method="post" action="/register" on:submit=on_submit novalidate>
                 <ErrorSummary failure=failure/>
                 <TextField id="username" label="Username" value=username error=username_error autocomplete="username" on_blur=touch(0)/>
                 <TextField id="email" label="Email" value=email error=email_error input_type="email" autocomplete="email" on_blur=touch(1)/>

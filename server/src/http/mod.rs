@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 pub mod error;
 pub mod extract;
+mod forms;
 pub mod health;
 pub mod json;
 pub mod limits;
@@ -22,7 +23,7 @@ use axum::{
     http::{header, HeaderValue, Method},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, on, MethodFilter, MethodRouter},
+    routing::{get, on, post, MethodFilter, MethodRouter},
     Router,
 };
 use leptos::{
@@ -33,6 +34,10 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::{Service, ServiceBuilder};
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::{
+        predicate::{DefaultPredicate, Predicate},
+        CompressionLayer, CompressionLevel,
+    },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::{DefaultOnResponse, TraceLayer},
 };
@@ -145,8 +150,12 @@ fn api_router(state: &AppState) -> Router<AppState> {
 /// The whole application: API, docs, metrics, pages, static files, and the middleware.
 pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
+    let form_limit = middleware::from_fn_with_state(state.clone(), limits::auth_rate);
     let routes = Router::new()
         .nest("/api", api_router(&state))
+        // The pages' forms, posted before the app has loaded.
+        .route("/login", post(forms::login).route_layer(form_limit.clone()))
+        .route("/register", post(forms::register).route_layer(form_limit))
         .route("/metrics", get(metrics::scrape))
         .merge(openapi::swagger_ui())
         .leptos_routes_with_context(&state, generate_route_list(App), use_csp_nonce, move || {
@@ -215,9 +224,34 @@ where
         .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
+        // Pages and JSON compressed on the fly; the site's files come
+        // compressed already (made by the release build) and are left alone.
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(CompressionLevel::Precise(4))
+                .compress_when(DefaultPredicate::new().and(NotPersonal)),
+        )
         .layer(middleware::from_fn(cache_headers))
         .service(service);
     Router::new().fallback_service(service)
+}
+
+/// A page rendered for one signed-in user is sent uncompressed: it is small,
+/// and the length of a compressed page that holds a secret (the tokens a
+/// form sign-in hands over) and text an attacker can put in it leaks the
+/// secret byte by byte (BREACH).
+#[derive(Clone, Copy)]
+struct NotPersonal;
+
+impl Predicate for NotPersonal {
+    fn should_compress<B: axum::body::HttpBody>(&self, response: &axum::http::Response<B>) -> bool {
+        !response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .is_some_and(|v| v.as_bytes().starts_with(b"private"))
+    }
 }
 
 /// What a path serves; it decides the caching and the security policy of the answer.

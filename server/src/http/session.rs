@@ -20,6 +20,7 @@ use tower_sessions::{
     session_store, Expiry, Session, SessionManagerLayer, SessionStore,
 };
 
+use super::forms;
 use crate::{auth::SignedIn, db::Db, redis_store::RedisStore, state::AppState};
 
 const KEY: &str = "auth";
@@ -192,6 +193,12 @@ impl SessionStore for SessionRecords {
     }
 }
 
+/// Cookies are `Secure` in production (behind a proxy that terminates TLS)
+/// and whenever the server speaks TLS itself.
+pub fn cookies_are_secure(config: &crate::config::Config) -> bool {
+    config.is_production() || config.tls.is_some()
+}
+
 /// The session cookie's name. A secure cookie (production, or the server
 /// speaks TLS) takes the `__Host-` prefix: browsers then refuse it from an
 /// insecure origin or a sibling domain, so nobody can plant one.
@@ -210,7 +217,7 @@ pub fn cookie_name(secure: bool) -> &'static str {
 pub fn layer(state: &AppState) -> SessionManagerLayer<SessionRecords> {
     let records = SessionRecords::of(state);
     let lifetime = time::Duration::seconds(state.config.refresh_token_ttl.as_secs() as i64);
-    let secure = state.config.is_production() || state.config.tls.is_some();
+    let secure = cookies_are_secure(&state.config);
     SessionManagerLayer::new(records)
         .with_name(cookie_name(secure))
         .with_http_only(true)
@@ -246,6 +253,10 @@ pub async fn start(
 }
 
 pub async fn forget(session: &Session) {
+    // A request without a session (an API client) has nothing to end.
+    if session.id().is_none() {
+        return;
+    }
     if let Err(e) = session.flush().await {
         tracing::warn!(error = %e, "cannot end the browser session");
     }
@@ -274,9 +285,18 @@ pub async fn page_session(
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
     let personal = user.is_some();
+    if let Some(user) = &user {
+        if let Some(handoff) = forms::take_handoff(&state, req.headers(), user.id) {
+            req.extensions_mut().insert(handoff);
+        }
+    }
+    let handed_off = forms::carries_handoff(&state, req.headers());
     req.extensions_mut().insert(SessionUser(user));
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
+    if handed_off {
+        forms::clear_handoff(&state, headers);
+    }
     // A page is rendered for its session: no shared cache may keep it, and
     // one that embeds a signed-in user is kept by no cache at all.
     headers.append(header::VARY, HeaderValue::from_static("cookie"));

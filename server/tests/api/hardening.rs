@@ -309,3 +309,49 @@ on_every_backend! {
         assert_eq!(login("2001:db8:1:3::1").await.unwrap().status(), StatusCode::UNAUTHORIZED);
     }
 }
+
+#[tokio::test]
+async fn pages_and_json_are_compressed_but_no_personal_page() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let get = |path: &'static str, encoding: &'static str| {
+        app.client
+            .get(app.url(path))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let page = get("/login", "br").await.unwrap();
+    assert_eq!(page.headers()["content-encoding"], "br");
+    let vary: Vec<_> = page
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_lowercase())
+        .collect();
+    assert!(
+        vary.iter().any(|v| v.contains("accept-encoding")),
+        "{vary:?}"
+    );
+    let json = get("/api/health", "gzip").await.unwrap();
+    assert_eq!(json.headers()["content-encoding"], "gzip");
+    let plain = get("/api/health", "identity").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+
+    let tab = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    tab.post(app.url("/api/auth/register"))
+        .header("x-browser-session", "1")
+        .json(&registration("compressed"))
+        .send()
+        .await
+        .unwrap();
+    let personal = tab
+        .get(app.url("/profile"))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(personal.status(), StatusCode::OK);
+    assert!(personal.headers().get("content-encoding").is_none());
+}

@@ -9,6 +9,7 @@ mod audit;
 mod auth_api;
 mod bodies;
 mod browser_session;
+mod forms;
 mod foundation;
 mod hardening;
 mod hostile_input;

@@ -394,8 +394,12 @@ async fn a_normal_session_logs_no_warning_or_error() {
     let dir = tempfile::tempdir().unwrap();
     let (child, port, log) = start_logged(&dir, &[]);
     crate::helpers::install_crypto_provider();
+    // A tab of the app: its sign-ins ask for a browser session.
+    let mut app_headers = reqwest::header::HeaderMap::new();
+    app_headers.insert("x-browser-session", "1".parse().unwrap());
     let tab = reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(app_headers)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

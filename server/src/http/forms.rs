@@ -1,0 +1,308 @@
+//! The sign-in and registration forms, posted before the app has loaded
+//! (or without JavaScript): `POST /login` and `POST /register` with an
+//! `application/x-www-form-urlencoded` body. A success signs in, starts the
+//! browser session and redirects (303) to `next`; a failure renders the
+//! page again with the server's answer. Nothing of the form ever reaches a
+//! URL.
+//!
+//! The tokens of such a sign-in reach the app through a cookie that lives
+//! a minute, is readable by no script, and is read (and cleared) by the
+//! page that follows: the server keeps no token in the clear.
+
+use app::{
+    api::{AuthResponse, LoginRequest, RegisterRequest},
+    forms::FormOutcome,
+    session::{safe_next, TokenHandoff},
+};
+use axum::{
+    body::{to_bytes, Body},
+    extract::{Request, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use tower_sessions::{cookie::Cookie, Session};
+
+use super::{error::ApiError, extract::Client, json::BODY_LIMIT, session};
+use crate::{auth::SignedIn, state::AppState};
+
+/// Where a signed-in user goes when the form named no `next`.
+const AFTER_SIGN_IN: &str = "/profile";
+
+/// How long the tokens of a form sign-in wait for the page that follows.
+const HANDOFF_SECS: i64 = 60;
+
+pub async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    browser: Session,
+    req: Request,
+) -> Response {
+    let (parts, fields) = match read_form(req).await {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
+    let field = |name: &str| field(&fields, name);
+    let login = LoginRequest {
+        username: field("username").trim().to_string(),
+        password: field("password"),
+    };
+    let typed = vec![("username".to_string(), login.username.clone())];
+    let signed_in = state.auth.login(&login, &client).await;
+    finish(&state, &browser, signed_in, parts, typed, field("next")).await
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    Client(client): Client,
+    browser: Session,
+    req: Request,
+) -> Response {
+    let (parts, fields) = match read_form(req).await {
+        Ok(form) => form,
+        Err(refused) => return refused,
+    };
+    let field = |name: &str| field(&fields, name);
+    let registration = RegisterRequest {
+        username: field("username"),
+        email: field("email"),
+        password: field("password"),
+        confirm_password: field("confirmPassword"),
+        full_name: field("fullName"),
+    };
+    let typed = ["username", "email", "fullName"]
+        .iter()
+        .map(|name| (name.to_string(), field(name)))
+        .collect();
+    let signed_in = state.auth.register(&registration, &client).await;
+    finish(&state, &browser, signed_in, parts, typed, String::new()).await
+}
+
+/// Signs the browser in and redirects, or renders the form's page again
+/// with the failure and what was typed.
+async fn finish(
+    state: &AppState,
+    browser: &Session,
+    signed_in: Result<SignedIn, crate::auth::AuthError>,
+    parts: axum::http::request::Parts,
+    typed: Vec<(String, String)>,
+    next: String,
+) -> Response {
+    let failure = match signed_in {
+        Ok(signed_in) => match session::start(browser, &signed_in).await {
+            Ok(()) => {
+                let target = safe_next(&next).unwrap_or(AFTER_SIGN_IN);
+                let mut response = Redirect::to(target).into_response();
+                let cookie = handoff_cookie(state, Some(&signed_in.response));
+                append_cookie(response.headers_mut(), &cookie);
+                return response;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot store the browser session; the sign-in is undone");
+                if let Err(e) = state.auth.abandon_sign_in(&signed_in).await {
+                    ApiError::from(e)
+                } else {
+                    ApiError::Unavailable("session store unavailable".into())
+                }
+            }
+        },
+        Err(e) => ApiError::from(e),
+    };
+    let outcome = FormOutcome {
+        status: failure.status().as_u16(),
+        message: failure.to_string(),
+        errors: match &failure {
+            ApiError::Validation(errors) => errors.clone(),
+            _ => Vec::new(),
+        },
+        values: typed,
+    };
+    let retry_after = match &failure {
+        ApiError::TooManyAttempts { retry_after_secs }
+        | ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+        _ => None,
+    };
+    let mut page = render_with(state, parts, outcome).await;
+    if let Some(secs) = retry_after {
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    }
+    page
+}
+
+/// Renders the page of the request (the form's own page) with `outcome`.
+async fn render_with(
+    state: &AppState,
+    parts: axum::http::request::Parts,
+    outcome: FormOutcome,
+) -> Response {
+    let mut req = Request::from_parts(parts, Body::empty());
+    req.extensions_mut().insert(outcome);
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(super::use_csp_nonce, move || {
+        app::shell(options.clone())
+    });
+    render(req).await
+}
+
+/// The form's fields, after the checks every form post passes: it comes
+/// from a page of this site (a cross-site post could sign a victim into the
+/// attacker's account), and it is a form of at most 64 KiB.
+async fn read_form(
+    req: Request,
+) -> Result<(axum::http::request::Parts, Vec<(String, String)>), Response> {
+    if !from_this_site(req.headers()) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            "Forms are accepted from this site only.",
+        )
+            .into_response());
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(ApiError::UnsupportedMediaType.into_response());
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge.into_response())?;
+    let fields = form_urlencoded::parse(&bytes).into_owned().collect();
+    Ok((parts, fields))
+}
+
+fn field(fields: &[(String, String)], name: &str) -> String {
+    fields
+        .iter()
+        .find(|(field, _)| field == name)
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default()
+}
+
+/// Whether a post comes from a page of this site: browsers say where a
+/// request comes from (`Sec-Fetch-Site`, or else `Origin`); a request that
+/// says neither is no cross-site browser post.
+fn from_this_site(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (header("origin"), header("host")) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, origin_host)| origin_host == host),
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
+}
+
+/// The name of the handoff cookie; `__Host-` when the cookies are secure.
+fn handoff_cookie_name(state: &AppState) -> &'static str {
+    if session::cookies_are_secure(&state.config) {
+        "__Host-auth_handoff"
+    } else {
+        "auth_handoff"
+    }
+}
+
+/// The cookie that hands a form sign-in's tokens to the next page, or that
+/// clears it (`None`).
+fn handoff_cookie(state: &AppState, tokens: Option<&AuthResponse>) -> Cookie<'static> {
+    let value = tokens
+        .and_then(|t| serde_json::to_vec(t).ok())
+        .map(|json| URL_SAFE_NO_PAD.encode(json))
+        .unwrap_or_default();
+    let max_age = if tokens.is_some() { HANDOFF_SECS } else { 0 };
+    Cookie::build((handoff_cookie_name(state), value))
+        .path("/")
+        .http_only(true)
+        .secure(session::cookies_are_secure(&state.config))
+        .same_site(tower_sessions::cookie::SameSite::Lax)
+        .max_age(time::Duration::seconds(max_age))
+        .build()
+}
+
+fn append_cookie(headers: &mut HeaderMap, cookie: &Cookie<'_>) {
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        headers.append(header::SET_COOKIE, value);
+    }
+}
+
+/// For a page request of a signed-in browser: the tokens a form sign-in
+/// left for it, when they are that user's. Whatever the cookie held, the
+/// response clears it.
+pub fn take_handoff(state: &AppState, headers: &HeaderMap, user_id: i64) -> Option<TokenHandoff> {
+    let name = handoff_cookie_name(state);
+    let value = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| Cookie::parse(c.trim().to_string()).ok())
+        .find(|c| c.name() == name)?
+        .value()
+        .to_string();
+    let json = URL_SAFE_NO_PAD.decode(value).ok()?;
+    let tokens: AuthResponse = serde_json::from_slice(&json).ok()?;
+    (tokens.user.id == user_id).then_some(TokenHandoff(tokens))
+}
+
+/// Whether a request carries a handoff cookie (to be cleared).
+pub fn carries_handoff(state: &AppState, headers: &HeaderMap) -> bool {
+    let name = handoff_cookie_name(state);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(';').any(|c| c.trim().starts_with(name)))
+}
+
+/// Clears the handoff cookie on a response.
+pub fn clear_handoff(state: &AppState, headers: &mut HeaderMap) {
+    append_cookie(headers, &handoff_cookie(state, None));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.parse().unwrap(), HeaderValue::from_static(v)))
+            .collect()
+    }
+
+    #[test]
+    fn forms_are_accepted_from_this_site_only() {
+        assert!(from_this_site(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(from_this_site(&headers(&[("sec-fetch-site", "none")])));
+        assert!(!from_this_site(&headers(&[(
+            "sec-fetch-site",
+            "cross-site"
+        )])));
+        assert!(!from_this_site(&headers(&[(
+            "sec-fetch-site",
+            "same-site"
+        )])));
+        assert!(from_this_site(&headers(&[
+            ("origin", "https://auth.example"),
+            ("host", "auth.example")
+        ])));
+        assert!(!from_this_site(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "auth.example")
+        ])));
+        assert!(!from_this_site(&headers(&[
+            ("origin", "null"),
+            ("host", "auth.example")
+        ])));
+        assert!(from_this_site(&headers(&[])));
+    }
+}
