@@ -3,7 +3,7 @@
 
 use crate::api::{
     AdminUser, AuditEntry, AuthResponse, LoginRequest, Page, ProtectedResponse, RegisterRequest,
-    SessionInfo, SessionsRevoked, User,
+    Role, SessionInfo, SessionsRevoked, User,
 };
 
 /// The filters of the audit log page; empty strings are left out.
@@ -160,10 +160,8 @@ mod browser {
         call(Method::GET, &path, None::<&()>).await
     }
 
-    pub async fn set_role(id: i64, role: &'static str) -> Result<AdminUser, ApiFailure> {
-        let body = crate::api::RoleChange {
-            role: role.to_string(),
-        };
+    pub async fn set_role(id: i64, role: Role) -> Result<AdminUser, ApiFailure> {
+        let body = crate::api::RoleChange { role };
         call(
             Method::PATCH,
             &format!("/api/admin/users/{id}/role"),
@@ -250,7 +248,7 @@ mod browser {
     pub async fn admin_users(_: u32, _: String) -> Result<Page<AdminUser>, ApiFailure> {
         browser_only()
     }
-    pub async fn set_role(_: i64, _: &'static str) -> Result<AdminUser, ApiFailure> {
+    pub async fn set_role(_: i64, _: Role) -> Result<AdminUser, ApiFailure> {
         browser_only()
     }
     pub async fn set_active(_: i64, _: bool) -> Result<AdminUser, ApiFailure> {

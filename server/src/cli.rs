@@ -1,25 +1,18 @@
-//! The operator's commands: `server admin create` and `server admin promote`.
+//! The operator's commands: `server admin create` and `server admin
+//! promote`. They parse their arguments and ask the auth domain, as the
+//! API does.
 
 use std::io::{BufRead, IsTerminal};
 
-use app::{
-    api::{RegisterRequest, Role},
-    rules::validate_registration,
-};
+use app::api::RegisterRequest;
 use clap::{Parser, Subcommand};
 
 use crate::{
-    auth::{
-        audit::{AuditEvent, AuditKind, AuditLog},
-        client::ClientInfo,
-        common_passwords,
-        passwords::PasswordHasher,
-        users::{self, login_key},
-        Clock,
-    },
+    auth::{AuthError, AuthService, Clock},
     config::Config,
     db::Db,
     metrics::Metrics,
+    store::{RedisStore, Stores},
 };
 
 /// The auth server. Without a command, it serves HTTP.
@@ -59,6 +52,7 @@ pub enum AdminCommand {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// The input breaks a rule (exit code 2).
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]
@@ -74,14 +68,35 @@ impl CliError {
     }
 }
 
+impl From<AuthError> for CliError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Validation(errors) => CliError::Invalid(errors.join(" ")),
+            AuthError::Conflict(_) => {
+                CliError::Failed("a user with this username or email already exists".into())
+            }
+            other => CliError::Failed(crate::telemetry::error_chain(&other)),
+        }
+    }
+}
+
 fn failed(e: impl std::fmt::Display) -> CliError {
     CliError::Failed(e.to_string())
 }
 
 pub async fn run(command: AdminCommand, config: Config) -> Result<String, CliError> {
-    let db = Db::connect(&config.database_url, config.database_max_connections)
+    let db = Db::connect(&config.database.url, config.database.max_connections)
         .await
         .map_err(failed)?;
+    let redis = match &config.database.redis_url {
+        Some(url) => {
+            Some(RedisStore::connect(url, &config.database.redis_key_prefix).map_err(failed)?)
+        }
+        None => None,
+    };
+    let clock = Clock::system();
+    let stores = Stores::open(&db, redis.as_ref(), None, &clock);
+    let auth = AuthService::new(&config, db, &stores, redis.as_ref(), clock, Metrics::new())?;
     match command {
         AdminCommand::Create {
             username,
@@ -96,51 +111,17 @@ pub async fn run(command: AdminCommand, config: Config) -> Result<String, CliErr
                 confirm_password: password.clone(),
                 password,
             };
-            let account =
-                common_passwords::check(&request.password, validate_registration(&request))
-                    .map_err(|errors| CliError::Invalid(errors.join(" ")))?;
-            let hasher =
-                PasswordHasher::new(config.bcrypt_cost, Metrics::new().bcrypt_queue_depth())
-                    .map_err(failed)?;
-            let hash = hasher.hash(&account.password).await.map_err(failed)?;
-            let now = Clock::system().now();
-            let id = match users::insert_with_role(&db, &account, &hash, Role::Admin, now).await {
-                Ok(id) => id,
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(CliError::Failed(
-                        "a user with this username or email already exists".into(),
-                    ));
-                }
-                Err(e) => return Err(failed(e)),
-            };
-            let event = AuditEvent {
-                kind: AuditKind::Register,
-                user_id: Some(id),
-                username: Some(account.username.as_str()),
-                detail: Some("admin created on the command line"),
-            };
-            AuditLog::new(db, Metrics::new())
-                .record(event, &ClientInfo::default(), now)
-                .await;
+            let admin = auth.create_admin(&request).await?;
             Ok(format!(
-                "created admin {} (id {id})",
-                account.username.as_str()
+                "created admin {} (id {})",
+                admin.username, admin.id
             ))
         }
-        AdminCommand::Promote { username } => {
-            let now = Clock::system().now();
-            let changed = sqlx::query("UPDATE users SET role = 'Admin', updated_at = $1 WHERE username_key = $2 OR email_key = $2")
-                .bind(now)
-                .bind(login_key(&username))
-                .execute(&db.writer)
-                .await
-                .map_err(failed)?
-                .rows_affected();
-            if changed == 0 {
-                return Err(CliError::Failed(format!("no user named {username}")));
-            }
-            Ok(format!("{username} is now an admin"))
-        }
+        AdminCommand::Promote { username } => match auth.promote(&username).await {
+            Ok(user) => Ok(format!("{} is now an admin", user.username)),
+            Err(AuthError::NotFound) => Err(CliError::Failed(format!("no user named {username}"))),
+            Err(other) => Err(other.into()),
+        },
     }
 }
 

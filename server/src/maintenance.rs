@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::MissedTickBehavior;
 
-use crate::{http::session::SessionRecords, state::AppState};
+use crate::state::AppState;
 
 /// How often expired state is deleted.
 const CLEANUP_EVERY: Duration = Duration::from_secs(600);
@@ -41,7 +41,7 @@ pub fn spawn(state: &AppState) {
 /// browser sessions, the audit events past their retention, and the rate
 /// limiter's idle clients; returns how many rows went.
 pub async fn clean_up(state: &AppState) -> u64 {
-    if let Some(limiter) = &state.auth_rate_limiter {
+    if let Some(limiter) = &state.stores.rate_limiter {
         limiter.forget_idle_clients();
     }
     let auth = match state.auth.cleanup().await {
@@ -52,7 +52,7 @@ pub async fn clean_up(state: &AppState) -> u64 {
         }
     };
     let now = state.auth.clock().now();
-    let sessions = match SessionRecords::of(state).delete_expired(now).await {
+    let sessions = match state.stores.sessions.delete_expired(now).await {
         Ok(removed) => removed,
         Err(e) => {
             tracing::warn!(error = %e, "cleanup of expired browser sessions failed");

@@ -9,7 +9,7 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
-use crate::auth::audit::AuditKind;
+use app::api::AuditKind;
 
 #[derive(Clone)]
 pub struct Metrics(Arc<Inner>);

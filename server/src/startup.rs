@@ -12,11 +12,11 @@ use crate::{
     auth::{AuthError, AuthService, Clock},
     config::Config,
     db::Db,
-    http::{self, extract::ClientAddresses, limits::AuthRateLimiter},
+    http::{self, extract::ClientAddresses},
     maintenance,
     metrics::Metrics,
-    redis_store::RedisStore,
     state::{AppState, Services},
+    store::{RedisStore, Stores},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -45,25 +45,25 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects the stores, migrates, and binds `config.site_addr` (port 0 picks a free port).
+    /// Connects the stores, migrates, and binds `config.http.addr` (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         Self::build_with_clock(config, Clock::system()).await
     }
 
     /// Like [`Application::build`], with a clock the caller can move (tests).
     pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartupError> {
-        let db = Db::connect(&config.database_url, config.database_max_connections).await?;
-        let redis = match &config.redis_url {
-            Some(url) => Some(RedisStore::connect(url, &config.redis_key_prefix)?),
+        let db = Db::connect(&config.database.url, config.database.max_connections).await?;
+        let redis = match &config.database.redis_url {
+            Some(url) => Some(RedisStore::connect(url, &config.database.redis_key_prefix)?),
             None => None,
         };
-        let listener = TcpListener::bind(config.site_addr)
+        let listener = TcpListener::bind(config.http.addr)
             .await
             .map_err(|source| StartupError::Bind {
-                addr: config.site_addr,
+                addr: config.http.addr,
                 source,
             })?;
-        let tls = match &config.tls {
+        let tls = match &config.http.tls {
             Some(files) => Some(
                 RustlsConfig::from_pem_file(&files.cert, &files.key)
                     .await
@@ -72,19 +72,24 @@ impl Application {
             None => None,
         };
         let metrics = Metrics::new();
-        let auth = AuthService::new(&config, db.clone(), redis.clone(), clock, metrics.clone())?;
-        let auth_rate_limiter = config
-            .auth_rate_limit
-            .map(|limit| AuthRateLimiter::new(limit, redis.clone()));
+        let stores = Stores::open(&db, redis.as_ref(), config.http.auth_rate_limit, &clock);
+        let auth = AuthService::new(
+            &config,
+            db.clone(),
+            &stores,
+            redis.as_ref(),
+            clock,
+            metrics.clone(),
+        )?;
         let state = AppState::new(Services {
             leptos_options: leptos_options(&config),
-            client_addresses: ClientAddresses::new(config.trusted_proxies.clone()),
+            client_addresses: ClientAddresses::new(config.http.trusted_proxies.clone()),
             config: Arc::new(config),
             db,
             redis,
             auth,
             metrics,
-            auth_rate_limiter,
+            stores,
         });
         maintenance::spawn(&state);
         let router = http::router(state.clone());
@@ -116,7 +121,7 @@ impl Application {
             redis = self.state.redis.is_some(),
             "listening"
         );
-        let grace = config.request_timeout;
+        let grace = config.http.request_timeout;
         let handle = Handle::new();
         let stopper = handle.clone();
         tokio::spawn(async move {
@@ -157,11 +162,11 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists()))
         .unwrap_or(false);
     LeptosOptions::builder()
-        .output_name(config.output_name.as_str())
-        .site_root(config.site_root.as_str())
-        .site_pkg_dir(config.site_pkg_dir.as_str())
-        .site_addr(config.site_addr)
-        .reload_port(config.reload_port)
+        .output_name(config.site.output_name.as_str())
+        .site_root(config.site.root.as_str())
+        .site_pkg_dir(config.site.pkg_dir.as_str())
+        .site_addr(config.http.addr)
+        .reload_port(config.site.reload_port)
         .hash_files(hashed)
         .build()
 }

@@ -9,9 +9,9 @@ use crate::{
     auth::AuthService,
     config::Config,
     db::Db,
-    http::{extract::ClientAddresses, limits::AuthRateLimiter},
+    http::extract::ClientAddresses,
     metrics::Metrics,
-    redis_store::RedisStore,
+    store::{RedisStore, Stores},
 };
 
 /// Shared by every request: one pointer to clone, however many middleware
@@ -27,8 +27,8 @@ pub struct Services {
     pub redis: Option<RedisStore>,
     pub auth: AuthService,
     pub metrics: Metrics,
-    /// Off when `AUTH_RATE_PER_SECOND=0`.
-    pub auth_rate_limiter: Option<AuthRateLimiter>,
+    /// The session records, lockout counters, revocation list and rate buckets.
+    pub stores: Stores,
     pub client_addresses: ClientAddresses,
 }
 

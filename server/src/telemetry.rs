@@ -26,3 +26,15 @@ pub fn init(format: LogFormat) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+/// An error and its causes, one after the other: how failures are logged.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}

@@ -5,7 +5,7 @@ use app::api::User;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, JwtAlgorithm};
+use crate::config::{JwtAlgorithm, TokenSettings};
 
 /// The longest token accepted; anything longer is rejected before parsing.
 pub const MAX_TOKEN_LEN: usize = 4096;
@@ -55,28 +55,28 @@ pub struct AccessTokens {
 }
 
 impl AccessTokens {
-    pub fn new(config: &Config) -> Self {
-        let algorithm = match config.jwt_algorithm {
+    pub fn new(settings: &TokenSettings) -> Self {
+        let algorithm = match settings.algorithm {
             JwtAlgorithm::HS256 => Algorithm::HS256,
             JwtAlgorithm::HS384 => Algorithm::HS384,
             JwtAlgorithm::HS512 => Algorithm::HS512,
         };
         // Exactly one algorithm: `none` and every other alg fail the header check.
         let mut validation = Validation::new(algorithm);
-        validation.set_issuer(&[&config.jwt_issuer]);
-        validation.set_audience(&[&config.jwt_audience]);
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub", "jti"]);
         validation.validate_exp = false;
         validation.validate_nbf = false;
         AccessTokens {
             algorithm,
-            encoding: EncodingKey::from_secret(config.jwt_secret.expose()),
-            decoding: DecodingKey::from_secret(config.jwt_secret.expose()),
+            encoding: EncodingKey::from_secret(settings.secret.expose()),
+            decoding: DecodingKey::from_secret(settings.secret.expose()),
             validation,
-            issuer: config.jwt_issuer.clone(),
-            audience: config.jwt_audience.clone(),
-            ttl: config.access_token_ttl.as_secs() as i64,
-            leeway: config.jwt_leeway.as_secs() as i64,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            ttl: settings.access_ttl.as_secs() as i64,
+            leeway: settings.leeway.as_secs() as i64,
         }
     }
 
@@ -145,7 +145,7 @@ mod tests {
             ("DATA_DIR".to_string(), dir.path().display().to_string()),
             ("JWT_SECRET".to_string(), "k".repeat(32)),
         ]);
-        AccessTokens::new(&Config::from_vars(&vars).unwrap())
+        AccessTokens::new(&crate::config::Config::from_vars(&vars).unwrap().tokens)
     }
 
     fn user(name: String) -> User {

@@ -1,11 +1,12 @@
 //! What admins do: list and search users, change roles, deactivate and
 //! reactivate, end a user's sessions, read the audit log.
 
-use app::api::{AdminUser, AuditEntry, Page, Role};
+use app::api::{AdminUser, AuditEntry, AuditKind, Page, RegisterRequest, Role, User};
 
 use super::{
-    audit::{AuditEvent, AuditFilter, AuditKind},
+    audit::{AuditEvent, AuditFilter},
     client::ClientInfo,
+    clock::rfc3339,
     refresh::revoke_user_families_in,
     users::{self, Guarded},
     AuthError, AuthService, Authenticated,
@@ -25,16 +26,6 @@ impl Paging {
             i64::from(self.page - 1) * i64::from(self.page_size),
         )
     }
-}
-
-pub(crate) fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 impl AuthService {
@@ -101,7 +92,15 @@ impl AuthService {
             role.as_str(),
             actor.user.username
         );
-        self.audit(AuditKind::RoleChanged, Some(id), &detail, client, now)
+        self.0
+            .audit
+            .record(
+                AuditEvent::new(AuditKind::RoleChanged)
+                    .user(id)
+                    .detail(&detail),
+                client,
+                now,
+            )
             .await;
         self.admin_view(id).await
     }
@@ -139,14 +138,16 @@ impl AuthService {
         } else {
             AuditKind::UserDeactivated
         };
-        self.audit(
-            kind,
-            Some(id),
-            &format!("by {}", actor.user.username),
-            client,
-            now,
-        )
-        .await;
+        self.0
+            .audit
+            .record(
+                AuditEvent::new(kind)
+                    .user(id)
+                    .detail(&format!("by {}", actor.user.username)),
+                client,
+                now,
+            )
+            .await;
         self.admin_view(id).await
     }
 
@@ -166,14 +167,16 @@ impl AuthService {
             .refresh
             .revoke_user_families(id, "revoked by an admin", None, now)
             .await?;
-        self.audit(
-            AuditKind::SessionsRevoked,
-            Some(id),
-            &format!("{revoked} by {}", actor.user.username),
-            client,
-            now,
-        )
-        .await;
+        self.0
+            .audit
+            .record(
+                AuditEvent::new(AuditKind::SessionsRevoked)
+                    .user(id)
+                    .detail(&format!("{revoked} by {}", actor.user.username)),
+                client,
+                now,
+            )
+            .await;
         Ok(revoked)
     }
 
@@ -192,20 +195,40 @@ impl AuthService {
         })
     }
 
-    pub(crate) async fn audit(
-        &self,
-        kind: AuditKind,
-        user_id: Option<i64>,
-        detail: &str,
-        client: &ClientInfo,
-        now: i64,
-    ) {
-        let event = AuditEvent {
-            kind,
-            user_id,
-            username: None,
-            detail: Some(detail),
-        };
-        self.0.audit.record(event, client, now).await;
+    /// Creates an account with the Admin role (the operator's command line):
+    /// the registration rules apply as to anyone.
+    pub async fn create_admin(&self, req: &RegisterRequest) -> Result<User, AuthError> {
+        self.create_account(
+            req,
+            Role::Admin,
+            &ClientInfo::default(),
+            Some("admin created on the command line"),
+        )
+        .await
+    }
+
+    /// Gives the user named `name` (username or email) the Admin role.
+    pub async fn promote(&self, name: &str) -> Result<User, AuthError> {
+        let row = users::find_by_login(&self.0.db, &users::login_key(name))
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        let now = self.0.clock.now();
+        let db = &self.0.db;
+        let mut tx = db.begin_write().await?;
+        users::set_role_guarded(&mut tx, db.backend, row.id, Role::Admin.as_str(), now).await?;
+        tx.commit().await?;
+        self.0.validation.invalidate().await;
+        let detail = format!("user {} is now Admin (on the command line)", row.id);
+        let event = AuditEvent::new(AuditKind::RoleChanged)
+            .user(row.id)
+            .detail(&detail);
+        self.0
+            .audit
+            .record(event, &ClientInfo::default(), now)
+            .await;
+        Ok(users::find_by_id(db, row.id)
+            .await?
+            .ok_or(AuthError::NotFound)?
+            .to_api())
     }
 }

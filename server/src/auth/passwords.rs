@@ -15,6 +15,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 use tracing::Span;
 
+use crate::config::PasswordSettings;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("bcrypt: {0}")]
@@ -92,7 +94,8 @@ fn prehash(password: &str) -> String {
 }
 
 impl PasswordHasher {
-    pub fn new(cost: u32, waiting: IntGauge) -> Result<Self, HashError> {
+    pub fn new(settings: &PasswordSettings, waiting: IntGauge) -> Result<Self, HashError> {
+        let cost = settings.bcrypt_cost;
         let parallel = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
@@ -169,7 +172,11 @@ mod tests {
     use super::*;
 
     fn hasher(cost: u32) -> PasswordHasher {
-        PasswordHasher::new(cost, IntGauge::new("queue", "test").unwrap()).unwrap()
+        PasswordHasher::new(
+            &PasswordSettings { bcrypt_cost: cost },
+            IntGauge::new("queue", "test").unwrap(),
+        )
+        .unwrap()
     }
 
     #[cfg(target_os = "linux")]
@@ -188,7 +195,8 @@ mod tests {
     #[tokio::test]
     async fn the_queue_depth_counts_the_hashes_waiting_for_a_thread() {
         let gauge = IntGauge::new("queue", "test").unwrap();
-        let hasher = PasswordHasher::new(4, gauge.clone()).unwrap();
+        let hasher =
+            PasswordHasher::new(&PasswordSettings { bcrypt_cost: 4 }, gauge.clone()).unwrap();
         let (release, hold) = std::sync::mpsc::channel::<()>();
         let hold = Arc::new(Mutex::new(hold));
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -1,16 +1,46 @@
-//! Self-service: a user's own sessions, and changing the password.
+//! Self-service: logging out, a user's own sessions, and changing the password.
 
 use app::{
-    api::{PasswordChangeRequest, SessionInfo},
+    api::{AuditKind, PasswordChangeRequest, SessionInfo},
     rules::{Password, PASSWORDS_DIFFER},
 };
 
 use super::{
-    admin::rfc3339, audit::AuditKind, client::ClientInfo, common_passwords,
+    audit::AuditEvent, client::ClientInfo, clock::rfc3339, common_passwords,
     refresh::revoke_user_families_in, users, AuthError, AuthService, Authenticated,
 };
 
 impl AuthService {
+    /// Logout: the access token is revoked until its expiry, and its session
+    /// ends, as does the family of `refresh_token` when it is the caller's.
+    pub async fn revoke(
+        &self,
+        caller: &Authenticated,
+        refresh_token: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let me = &self.0;
+        let now = me.clock.now();
+        me.revocations
+            .revoke(&caller.claims.jti, caller.claims.exp, now)
+            .await?;
+        me.refresh
+            .revoke_family(&caller.claims.sid, "logout", now)
+            .await?;
+        if let Some(token) = refresh_token {
+            if let Some((family_id, owner)) = me.refresh.owner_of(token).await? {
+                if owner == caller.user.id {
+                    me.refresh.revoke_family(&family_id, "logout", now).await?;
+                }
+            }
+        }
+        let event = AuditEvent::new(AuditKind::Revoke)
+            .user(caller.user.id)
+            .named(&caller.user.username);
+        me.audit.record(event, client, now).await;
+        Ok(())
+    }
+
     /// The caller's active sessions, newest first.
     pub async fn sessions(&self, caller: &Authenticated) -> Result<Vec<SessionInfo>, AuthError> {
         let now = self.0.clock.now();
@@ -57,14 +87,16 @@ impl AuthService {
         {
             return Err(AuthError::NotFound);
         }
-        self.audit(
-            AuditKind::SessionEnded,
-            Some(caller.user.id),
-            id,
-            client,
-            now,
-        )
-        .await;
+        self.0
+            .audit
+            .record(
+                AuditEvent::new(AuditKind::SessionEnded)
+                    .user(caller.user.id)
+                    .detail(id),
+                client,
+                now,
+            )
+            .await;
         Ok(())
     }
 
@@ -84,14 +116,16 @@ impl AuthService {
             .refresh
             .revoke_user_families(caller.user.id, "logout everywhere", None, now)
             .await?;
-        self.audit(
-            AuditKind::LogoutAll,
-            Some(caller.user.id),
-            &format!("{ended} sessions"),
-            client,
-            now,
-        )
-        .await;
+        self.0
+            .audit
+            .record(
+                AuditEvent::new(AuditKind::LogoutAll)
+                    .user(caller.user.id)
+                    .detail(&format!("{ended} sessions")),
+                client,
+                now,
+            )
+            .await;
         Ok(ended)
     }
 
@@ -136,14 +170,16 @@ impl AuthService {
         .await?;
         tx.commit().await?;
         self.0.validation.invalidate().await;
-        self.audit(
-            AuditKind::PasswordChanged,
-            Some(caller.user.id),
-            "other sessions ended",
-            client,
-            now,
-        )
-        .await;
+        self.0
+            .audit
+            .record(
+                AuditEvent::new(AuditKind::PasswordChanged)
+                    .user(caller.user.id)
+                    .detail("other sessions ended"),
+                client,
+                now,
+            )
+            .await;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ pub fn login_key(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-#[derive(Clone, sqlx::FromRow)]
+#[derive(Clone)]
 pub struct UserRow {
     pub id: i64,
     pub username: String,
@@ -20,7 +20,24 @@ pub struct UserRow {
     pub full_name: String,
     pub password_hash: String,
     pub role: String,
-    pub is_active: i64,
+    pub is_active: bool,
+}
+
+/// Read by hand: sqlx's Any driver decodes no SQLite BOOLEAN, so the
+/// queries select `is_active` as 0 or 1 ([`user_columns!`]).
+impl sqlx::FromRow<'_, sqlx::any::AnyRow> for UserRow {
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(UserRow {
+            id: row.try_get("id")?,
+            username: row.try_get("username")?,
+            email: row.try_get("email")?,
+            full_name: row.try_get("full_name")?,
+            password_hash: row.try_get("password_hash")?,
+            role: row.try_get("role")?,
+            is_active: row.try_get::<i64, _>("is_active")? != 0,
+        })
+    }
 }
 
 impl UserRow {
@@ -32,7 +49,7 @@ impl UserRow {
             full_name: self.full_name.clone(),
             // The CHECK constraint allows only the two names.
             role: Role::parse(&self.role).unwrap_or(Role::User),
-            is_active: self.is_active != 0,
+            is_active: self.is_active,
         }
     }
 }
@@ -85,16 +102,17 @@ pub async fn taken(db: &Db, account: &NewAccount) -> Result<(bool, bool), sqlx::
     ))
 }
 
-/// Inserts a User-role account. A unique violation means a concurrent duplicate.
+/// Inserts an account. A unique violation means a concurrent duplicate.
 pub async fn insert(
     db: &Db,
     account: &NewAccount,
     password_hash: &str,
+    role: Role,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO users (username, username_key, email, email_key, full_name, password_hash, role, is_active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'User', TRUE, $7, $7) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $8, TRUE, $7, $7) RETURNING id",
     )
     .bind(account.username.as_str())
     .bind(login_key(account.username.as_str()))
@@ -103,6 +121,7 @@ pub async fn insert(
     .bind(account.full_name.as_str())
     .bind(password_hash)
     .bind(now)
+    .bind(role.as_str())
     .fetch_one(&db.writer)
     .await
 }
@@ -280,21 +299,4 @@ async fn guarded(
         Some(_) => Guarded::LastAdmin,
         None => Guarded::NoSuchUser,
     })
-}
-
-/// Inserts an account with the given role (the admin command line).
-pub async fn insert_with_role(
-    db: &Db,
-    account: &NewAccount,
-    password_hash: &str,
-    role: Role,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
-    let id = insert(db, account, password_hash, now).await?;
-    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
-        .bind(role.as_str())
-        .bind(id)
-        .execute(&db.writer)
-        .await?;
-    Ok(id)
 }

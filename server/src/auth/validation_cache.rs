@@ -20,17 +20,17 @@ use std::{
         atomic::{AtomicU64, Ordering},
         Arc,
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use app::api::User;
 use quick_cache::sync::Cache;
 use tokio::sync::oneshot;
 
-use super::{group_commit::GroupCommit, store::StoreError};
+use super::{group_commit::GroupCommit, Clock};
 use crate::{
     db::{Backend, Db},
-    redis_store::RedisStore,
+    store::{RedisStore, StoreError},
 };
 
 /// The longest an answer is used without asking the database again.
@@ -48,7 +48,8 @@ pub struct Remembered {
     /// When the token's refresh family (its session) expires.
     pub session_expires_at: i64,
     generation: u64,
-    loaded: Instant,
+    /// When it was read, in milliseconds on the server's clock.
+    loaded_ms: i64,
 }
 
 #[derive(Clone)]
@@ -58,6 +59,7 @@ struct Inner {
     /// Keyed by the token's `jti`, which its signature binds to the rest.
     answers: Cache<String, Arc<Remembered>>,
     generation: Generation,
+    clock: Clock,
 }
 
 enum Generation {
@@ -74,7 +76,7 @@ struct Read {
 }
 
 impl ValidationCache {
-    pub fn new(db: &Db, redis: Option<&RedisStore>) -> Self {
+    pub fn new(db: &Db, redis: Option<&RedisStore>, clock: Clock) -> Self {
         let generation = match (redis, db.backend) {
             (Some(redis), _) => {
                 let key = redis.key("validation-generation");
@@ -90,6 +92,7 @@ impl ValidationCache {
         ValidationCache(Some(Arc::new(Inner {
             answers: Cache::new(CAPACITY),
             generation,
+            clock,
         })))
     }
 
@@ -127,7 +130,9 @@ impl ValidationCache {
     pub fn get(&self, jti: &str, generation: Option<u64>) -> Option<Arc<Remembered>> {
         let (inner, generation) = (self.0.as_ref()?, generation?);
         let answer = inner.answers.get(jti)?;
-        (answer.generation == generation && answer.loaded.elapsed() < MAX_AGE).then_some(answer)
+        let age_ms = inner.clock.now_ms() - answer.loaded_ms;
+        (answer.generation == generation && (0..MAX_AGE.as_millis() as i64).contains(&age_ms))
+            .then_some(answer)
     }
 
     /// Remembers the database's answer, read after `generation` was.
@@ -143,7 +148,7 @@ impl ValidationCache {
                 user: user.clone(),
                 session_expires_at,
                 generation,
-                loaded: Instant::now(),
+                loaded_ms: inner.clock.now_ms(),
             };
             inner.answers.insert(jti.to_string(), Arc::new(answer));
         }

@@ -1,7 +1,7 @@
 //! `/api/admin`: user management and the audit log, for the Admin role.
 
 use app::api::{
-    ActiveChange, AdminUser, AuditEntry, Envelope, Page, Role, RoleChange, SessionsRevoked,
+    ActiveChange, AdminUser, AuditEntry, AuditKind, Envelope, Page, RoleChange, SessionsRevoked,
     MAX_PAGE_SIZE,
 };
 use axum::{extract::State, http::StatusCode, response::Response};
@@ -13,7 +13,7 @@ use super::{
     error::{ok, ApiError},
     extract::{AdminCaller, ApiPath, ApiQuery, Client},
     json::ApiJson,
-    openapi::ErrorEnvelope,
+    responses::{AdminFailures, BearerFailures, BodyFailures, ErrorEnvelope, QueryFailures},
 };
 use crate::{
     auth::{admin::Paging, audit::AuditFilter},
@@ -61,10 +61,7 @@ pub struct UserQuery {
     params(UserQuery),
     responses(
         (status = 200, description = "A page of users", body = Envelope<Page<AdminUser>>),
-        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        QueryFailures, BearerFailures, AdminFailures
     ))]
 pub async fn list_users(
     State(state): State<AppState>,
@@ -85,13 +82,8 @@ pub async fn list_users(
     responses(
         (status = 200, description = "The user with the new role", body = Envelope<AdminUser>),
         (status = 409, description = "The last active admin cannot be demoted", body = ErrorEnvelope),
-        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
         (status = 404, description = "No such user or session", body = ErrorEnvelope),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BodyFailures, BearerFailures, AdminFailures
     ))]
 pub async fn set_role(
     State(state): State<AppState>,
@@ -100,9 +92,10 @@ pub async fn set_role(
     ApiPath(id): ApiPath<i64>,
     ApiJson(change): ApiJson<RoleChange>,
 ) -> Result<Response, ApiError> {
-    let role = Role::parse(&change.role)
-        .ok_or_else(|| ApiError::Validation(vec!["role must be \"User\" or \"Admin\".".into()]))?;
-    let user = state.auth.set_role(&admin, id, role, &client).await?;
+    let user = state
+        .auth
+        .set_role(&admin, id, change.role, &client)
+        .await?;
     Ok(ok(StatusCode::OK, "Role changed.", user))
 }
 
@@ -112,13 +105,8 @@ pub async fn set_role(
     responses(
         (status = 200, description = "The user, activated or deactivated (deactivation ends its sessions)", body = Envelope<AdminUser>),
         (status = 409, description = "The last active admin cannot be deactivated", body = ErrorEnvelope),
-        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
         (status = 404, description = "No such user or session", body = ErrorEnvelope),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BodyFailures, BearerFailures, AdminFailures
     ))]
 pub async fn set_active(
     State(state): State<AppState>,
@@ -143,10 +131,8 @@ pub async fn set_active(
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 200, description = "Every session of the user ended", body = Envelope<SessionsRevoked>),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
         (status = 404, description = "No such user or session", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BearerFailures, AdminFailures
     ))]
 pub async fn revoke_sessions(
     State(state): State<AppState>,
@@ -174,7 +160,7 @@ pub struct AuditQuery {
     page_size: Option<u32>,
     user_id: Option<i64>,
     /// An event kind such as `login_failed`.
-    kind: Option<String>,
+    kind: Option<AuditKind>,
     ip: Option<String>,
     /// RFC 3339, inclusive.
     from: Option<String>,
@@ -197,10 +183,7 @@ fn instant(name: &str, value: Option<&str>) -> Result<Option<i64>, String> {
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of audit events, newest first", body = Envelope<Page<AuditEntry>>),
-        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 403, description = "The caller lacks the Admin role", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        QueryFailures, BearerFailures, AdminFailures
     ))]
 pub async fn audit_log(
     State(state): State<AppState>,
@@ -223,7 +206,7 @@ pub async fn audit_log(
     let non_empty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let filter = AuditFilter {
         user_id: q.user_id,
-        kind: non_empty(q.kind),
+        kind: q.kind,
         ip: non_empty(q.ip),
         from,
         to,

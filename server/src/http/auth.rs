@@ -17,7 +17,9 @@ use super::{
     error::{ok, ApiError},
     extract::{ApiPath, Client, CurrentUser},
     json::{ApiJson, OptionalJson},
-    openapi::{EmptyEnvelope, ErrorEnvelope},
+    responses::{
+        BearerFailures, BodyFailures, EmptyEnvelope, ErrorEnvelope, StoreFailures, TooManyRequests,
+    },
     session,
 };
 use crate::{auth::SignedIn, state::AppState};
@@ -47,12 +49,8 @@ async fn with_browser_session(
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and signed in", body = Envelope<AuthResponse>),
-        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
         (status = 409, description = "The username or email is already registered", body = ErrorEnvelope),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
-        (status = 429, description = "Too many requests or failed logins; see `Retry-After`", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BodyFailures, TooManyRequests, StoreFailures
     ))]
 pub async fn register(
     State(state): State<AppState>,
@@ -75,11 +73,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Signed in", body = Envelope<AuthResponse>),
         (status = 401, description = "Unknown user, wrong password or inactive account (one message for all)", body = ErrorEnvelope),
-        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
-        (status = 429, description = "Too many requests or failed logins; see `Retry-After`", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BodyFailures, TooManyRequests, StoreFailures
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -96,8 +90,7 @@ pub async fn login(
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = Envelope<User>),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BearerFailures
     ))]
 pub async fn me(CurrentUser(caller): CurrentUser) -> Response {
     ok(StatusCode::OK, "Current user.", caller.user)
@@ -106,8 +99,7 @@ pub async fn me(CurrentUser(caller): CurrentUser) -> Response {
 #[utoipa::path(get, path = "/api/auth/validate", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The token is valid", body = Envelope<ValidateResponse>),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BearerFailures
     ))]
 pub async fn validate(CurrentUser(caller): CurrentUser) -> Response {
     let data = ValidateResponse {
@@ -124,11 +116,7 @@ pub async fn validate(CurrentUser(caller): CurrentUser) -> Response {
     responses(
         (status = 200, description = "A new access token and a NEW refresh token (rotation)", body = Envelope<AuthResponse>),
         (status = 401, description = "The refresh token is unknown, expired, revoked or reused (reuse revokes its family)", body = ErrorEnvelope),
-        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
-        (status = 429, description = "Too many requests or failed logins; see `Retry-After`", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BodyFailures, TooManyRequests, StoreFailures
     ))]
 pub async fn refresh(
     State(state): State<AppState>,
@@ -145,11 +133,7 @@ pub async fn refresh(
     request_body(content = Option<RevokeRequest>, description = "Optional: the refresh token whose family ends too"),
     responses(
         (status = 200, description = "Logged out: the access token is rejected from now on", body = EmptyEnvelope),
-        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BodyFailures, BearerFailures
     ))]
 pub async fn revoke(
     State(state): State<AppState>,
@@ -169,8 +153,7 @@ pub async fn revoke(
 #[utoipa::path(get, path = "/api/auth/protected", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "Access granted", body = Envelope<ProtectedResponse>),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BearerFailures
     ))]
 pub async fn protected(
     State(state): State<AppState>,
@@ -181,7 +164,7 @@ pub async fn protected(
         .clock()
         .now_utc()
         .format(&Rfc3339)
-        .map_err(|e| ApiError::Internal(format!("time: {e}")))?;
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let data = ProtectedResponse {
         message: format!(
             "Hello, {}! You have reached a protected resource.",
@@ -197,8 +180,7 @@ pub async fn protected(
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "sessions", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's active sessions", body = Envelope<Vec<SessionInfo>>),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BearerFailures
     ))]
 pub async fn sessions(
     State(state): State<AppState>,
@@ -212,9 +194,8 @@ pub async fn sessions(
     params(("id" = String, Path, description = "The session id from the list")),
     responses(
         (status = 200, description = "The session ended", body = EmptyEnvelope),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
         (status = 404, description = "No such user or session", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BearerFailures
     ))]
 pub async fn end_session(
     State(state): State<AppState>,
@@ -229,8 +210,7 @@ pub async fn end_session(
 #[utoipa::path(post, path = "/api/auth/logout-all", tag = "sessions", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every session of the caller ended", body = EmptyEnvelope),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BearerFailures
     ))]
 pub async fn logout_all(
     State(state): State<AppState>,
@@ -247,12 +227,7 @@ pub async fn logout_all(
     request_body = PasswordChangeRequest,
     responses(
         (status = 200, description = "Changed; the caller's other sessions ended", body = EmptyEnvelope),
-        (status = 400, description = "The body or a field is invalid; `errors` lists every problem", body = ErrorEnvelope),
-        (status = 401, description = "No token, or an invalid, expired or revoked one (see `WWW-Authenticate`)", body = ErrorEnvelope),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorEnvelope),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorEnvelope),
-        (status = 429, description = "Too many requests or failed logins; see `Retry-After`", body = ErrorEnvelope),
-        (status = 503, description = "A store is unavailable", body = ErrorEnvelope)
+        BodyFailures, BearerFailures, TooManyRequests
     ))]
 pub async fn change_password(
     State(state): State<AppState>,

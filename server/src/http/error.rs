@@ -1,7 +1,7 @@
 //! The one place where a failure becomes an HTTP response: status, envelope
 //! and `WWW-Authenticate` (RFC 6750).
 
-use crate::auth::{store::StoreError, AuthError};
+use crate::{auth::AuthError, store::StoreError, telemetry::error_chain};
 use app::api::Envelope;
 use axum::{
     http::{header, HeaderValue, StatusCode},
@@ -49,7 +49,7 @@ pub enum ApiError {
     Unavailable(String),
     /// A bug or a failed dependency. The cause is logged, never sent.
     #[error("Internal server error.")]
-    Internal(String),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
@@ -90,7 +90,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if let ApiError::Internal(cause) = &self {
-            tracing::error!(%cause, "request failed");
+            tracing::error!(cause = %error_chain(cause.as_ref()), "request failed");
         }
         let body = Envelope::failure(self.to_string(), self.errors());
         let mut response = (status, Json(body)).into_response();
@@ -138,20 +138,23 @@ impl From<AuthError> for ApiError {
             AuthError::NotFound => ApiError::NotFound,
             AuthError::Unavailable(cause) => {
                 // The cause may name hosts: it goes to the log, not to the client.
-                tracing::warn!(%cause, "a store is unavailable");
+                tracing::warn!(cause = %error_chain(&cause), "a store is unavailable");
                 ApiError::Unavailable(match cause {
                     StoreError::Database(_) => "database unavailable".into(),
                     StoreError::Redis(_) => "revocation store unavailable".into(),
                 })
             }
-            AuthError::Internal(cause) => ApiError::Internal(cause),
+            internal @ (AuthError::Database(_)
+            | AuthError::Hashing(_)
+            | AuthError::Signing(_)
+            | AuthError::Broken(_)) => ApiError::Internal(Box::new(internal)),
         }
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        ApiError::Internal(format!("database: {e}"))
+        ApiError::Internal(Box::new(e))
     }
 }
 

@@ -5,7 +5,7 @@ use axum::{extract::State, http::StatusCode, response::Response};
 
 use super::{
     error::{ok, ApiError},
-    openapi::ErrorEnvelope,
+    responses::ErrorEnvelope,
 };
 use crate::state::AppState;
 

@@ -55,7 +55,7 @@ pub async fn record(State(state): State<AppState>, mut req: Request, next: Next)
 /// Served only when `METRICS_TOKEN` is set, and only to a caller that sends it
 /// as a Bearer token: request counts and rates are nobody else's business.
 pub async fn scrape(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let Some(expected) = &state.config.metrics_token else {
+    let Some(expected) = &state.config.http.metrics_token else {
         return Err(ApiError::NotFound);
     };
     let sent = req

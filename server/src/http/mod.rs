@@ -11,6 +11,7 @@ pub mod json;
 pub mod limits;
 mod metrics;
 pub mod openapi;
+mod responses;
 mod security;
 pub mod session;
 

@@ -4,14 +4,9 @@
 use std::sync::LazyLock;
 
 use axum::{http::header, response::IntoResponse, Router};
-use serde::Serialize;
 use utoipa::{
-    openapi::{
-        schema::{ObjectBuilder, Type},
-        security::{Http, HttpAuthScheme, SecurityScheme},
-        RefOr, Schema,
-    },
-    Modify, OpenApi, ToSchema,
+    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+    Modify, OpenApi,
 };
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -67,39 +62,6 @@ impl Modify for BearerScheme {
         bearer.description = Some("The `accessToken` of register, login or refresh.".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
     }
-}
-
-fn null() -> impl Into<RefOr<Schema>> {
-    ObjectBuilder::new().schema_type(Type::Null)
-}
-
-/// A failure: `isSuccess` is false, `data` is null, and `errors` lists every problem.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(example = json!({
-    "isSuccess": false,
-    "message": "The request is invalid.",
-    "data": null,
-    "errors": ["Username must be 3-50 characters.", "Passwords do not match."]
-}))]
-pub struct ErrorEnvelope {
-    is_success: bool,
-    message: String,
-    #[schema(schema_with = null)]
-    data: (),
-    errors: Vec<String>,
-}
-
-/// A success without data.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(example = json!({"isSuccess": true, "message": "Logged out.", "data": null, "errors": []}))]
-pub struct EmptyEnvelope {
-    is_success: bool,
-    message: String,
-    #[schema(schema_with = null)]
-    data: (),
-    errors: Vec<String>,
 }
 
 /// Serialised once: the document does not change while the server runs.

@@ -70,7 +70,7 @@ pub async fn headers(State(state): State<AppState>, mut req: Request, next: Next
     );
     // Browsers ignore HSTS over plain HTTP, and a server behind a TLS proxy
     // leaves it to the proxy.
-    if state.config.tls.is_some() {
+    if state.config.http.tls.is_some() {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
@@ -82,10 +82,11 @@ pub async fn headers(State(state): State<AppState>, mut req: Request, next: Next
 /// Cross-origin API calls from the configured origins only; with none
 /// configured no CORS header is ever sent, so browsers allow same-origin only.
 pub fn cors(config: &Config) -> Option<CorsLayer> {
-    if config.cors_origins.is_empty() {
+    if config.http.cors_origins.is_empty() {
         return None;
     }
     let origins: Vec<HeaderValue> = config
+        .http
         .cors_origins
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())

@@ -1,11 +1,11 @@
-//! The browser session (tower-sessions). Login, register and refresh also
-//! remember the user and the refresh family in an HttpOnly cookie session;
-//! revoke ends it. Page requests use it so the server renders the signed-in
-//! page, and a signed-out visitor of a private page is redirected before any
-//! HTML is sent.
+//! The browser session (tower-sessions). A sign-in through the app also
+//! remembers the user and the refresh family in an HttpOnly cookie session;
+//! a logout ends it. Page requests use it so the server renders the
+//! signed-in page, and a signed-out visitor of a private page is redirected
+//! before any HTML is sent. The records live in the store chosen at
+//! start-up (`store::SessionRecords`).
 
 use app::session::{requires_sign_in, SessionUser, BROWSER_SESSION_HEADER};
-use async_trait::async_trait;
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue},
@@ -13,15 +13,10 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use tower_sessions::{
-    cookie::SameSite,
-    session::{Id, Record},
-    session_store, Expiry, Session, SessionManagerLayer, SessionStore,
-};
+use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
 
 use super::forms;
-use crate::{auth::SignedIn, db::Db, redis_store::RedisStore, state::AppState};
+use crate::{auth::SignedIn, state::AppState, store::SessionRecords};
 
 const KEY: &str = "auth";
 
@@ -32,171 +27,10 @@ struct BrowserSession {
     family_id: String,
 }
 
-/// Where session records live: the database, or Redis when configured.
-#[derive(Clone, Debug)]
-pub enum SessionRecords {
-    Database(Db),
-    Redis(RedisStore),
-}
-
-fn backend(e: impl std::fmt::Display) -> session_store::Error {
-    session_store::Error::Backend(e.to_string())
-}
-
-impl SessionRecords {
-    /// Where the sessions of this server live: Redis when configured.
-    pub fn of(state: &AppState) -> Self {
-        match &state.redis {
-            Some(redis) => SessionRecords::Redis(redis.clone()),
-            None => SessionRecords::Database(state.db.clone()),
-        }
-    }
-
-    /// Deletes expired sessions (Redis expires its own); returns how many.
-    pub async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
-        match self {
-            SessionRecords::Database(db) => {
-                sqlx::query("DELETE FROM browser_sessions WHERE expires_at <= $1")
-                    .bind(now)
-                    .execute(&db.writer)
-                    .await
-                    .map(|r| r.rows_affected())
-            }
-            SessionRecords::Redis(_) => Ok(0),
-        }
-    }
-
-    /// Stores `record` under its id unless that id is taken; false when taken.
-    async fn insert_new(&self, record: &Record) -> session_store::Result<bool> {
-        let json = serde_json::to_string(record)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let expires_at = record.expiry_date.unix_timestamp();
-        let id = record.id.to_string();
-        match self {
-            SessionRecords::Database(db) => Ok(sqlx::query(
-                "INSERT INTO browser_sessions (id, record, expires_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(json)
-            .bind(expires_at)
-            .execute(&db.writer)
-            .await
-            .map_err(backend)?
-            .rows_affected()
-                == 1),
-            SessionRecords::Redis(redis) => {
-                let mut conn = redis.conn.clone();
-                let set: Option<String> = redis::cmd("SET")
-                    .arg(redis.key(&format!("session:{id}")))
-                    .arg(json)
-                    .arg("EXAT")
-                    .arg(expires_at)
-                    .arg("NX")
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(backend)?;
-                Ok(set.is_some())
-            }
-        }
-    }
-}
-
-#[async_trait]
-impl SessionStore for SessionRecords {
-    /// A new session never takes over a stored one: on the (128-bit,
-    /// astronomically unlikely) collision of ids, it draws another id.
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        while !self.insert_new(record).await? {
-            record.id = Id::default();
-        }
-        Ok(())
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let json = serde_json::to_string(record)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let expires_at = record.expiry_date.unix_timestamp();
-        let id = record.id.to_string();
-        match self {
-            SessionRecords::Database(db) => {
-                sqlx::query(
-                    "INSERT INTO browser_sessions (id, record, expires_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
-                )
-                .bind(id)
-                .bind(json)
-                .bind(expires_at)
-                .execute(&db.writer)
-                .await
-                .map_err(backend)?;
-            }
-            SessionRecords::Redis(redis) => {
-                let mut conn = redis.conn.clone();
-                redis::cmd("SET")
-                    .arg(redis.key(&format!("session:{id}")))
-                    .arg(json)
-                    .arg("EXAT")
-                    .arg(expires_at)
-                    .query_async::<()>(&mut conn)
-                    .await
-                    .map_err(backend)?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let json: Option<String> = match self {
-            SessionRecords::Database(db) => sqlx::query_scalar(
-                "SELECT record FROM browser_sessions WHERE id = $1 AND expires_at > $2",
-            )
-            .bind(id.to_string())
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
-            .fetch_optional(&db.pool)
-            .await
-            .map_err(backend)?,
-            SessionRecords::Redis(redis) => {
-                let mut conn = redis.conn.clone();
-                redis::cmd("GET")
-                    .arg(redis.key(&format!("session:{id}")))
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(backend)?
-            }
-        };
-        json.map(|j| {
-            serde_json::from_str(&j).map_err(|e| session_store::Error::Decode(e.to_string()))
-        })
-        .transpose()
-    }
-
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            SessionRecords::Database(db) => {
-                sqlx::query("DELETE FROM browser_sessions WHERE id = $1")
-                    .bind(id.to_string())
-                    .execute(&db.writer)
-                    .await
-                    .map_err(backend)?;
-            }
-            SessionRecords::Redis(redis) => {
-                let mut conn = redis.conn.clone();
-                redis::cmd("DEL")
-                    .arg(redis.key(&format!("session:{id}")))
-                    .query_async::<()>(&mut conn)
-                    .await
-                    .map_err(backend)?;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Cookies are `Secure` in production (behind a proxy that terminates TLS)
 /// and whenever the server speaks TLS itself.
 pub fn cookies_are_secure(config: &crate::config::Config) -> bool {
-    config.is_production() || config.tls.is_some()
+    config.is_production() || config.http.tls.is_some()
 }
 
 /// The session cookie's name. A secure cookie (production, or the server
@@ -215,8 +49,8 @@ pub fn cookie_name(secure: bool) -> &'static str {
 /// sign-in and never extended: its family ends that long after the sign-in
 /// however often it is refreshed).
 pub fn layer(state: &AppState) -> SessionManagerLayer<SessionRecords> {
-    let records = SessionRecords::of(state);
-    let lifetime = time::Duration::seconds(state.config.refresh_token_ttl.as_secs() as i64);
+    let records = state.stores.sessions.clone();
+    let lifetime = time::Duration::seconds(state.config.tokens.refresh_ttl.as_secs() as i64);
     let secure = cookies_are_secure(&state.config);
     SessionManagerLayer::new(records)
         .with_name(cookie_name(secure))

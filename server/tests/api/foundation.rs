@@ -83,7 +83,7 @@ async fn the_sqlite_database_is_created_in_wal_mode_and_migrated() {
 #[tokio::test]
 async fn the_postgres_database_is_migrated() {
     let app = spawn_app(Backend::Postgres).await;
-    let url = app.config.database_url.clone();
+    let url = app.config.database.url.clone();
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
         .await
         .unwrap();

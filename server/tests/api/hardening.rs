@@ -192,8 +192,11 @@ async fn the_auth_endpoints_are_rate_limited_per_client_ip_on_postgres() {
 async fn the_rate_limit_is_shared_by_processes_in_scale_out_mode() {
     let a = rate_limited_app(Backend::Postgres, &[]).await;
     let shared = [
-        ("DATABASE_URL", a.config.database_url.as_str()),
-        ("REDIS_KEY_PREFIX", a.config.redis_key_prefix.as_str()),
+        ("DATABASE_URL", a.config.database.url.as_str()),
+        (
+            "REDIS_KEY_PREFIX",
+            a.config.database.redis_key_prefix.as_str(),
+        ),
     ];
     let b = rate_limited_app(Backend::Postgres, &shared).await;
     let body = json!({"username": "nobody", "password": "wrong password"});

@@ -70,8 +70,11 @@ async fn one_client_ip_is_locked_out_across_usernames() {
 async fn lockout_is_shared_by_processes_in_scale_out_mode() {
     let a = spawn_app(Backend::Postgres).await;
     let shared = [
-        ("DATABASE_URL", a.config.database_url.as_str()),
-        ("REDIS_KEY_PREFIX", a.config.redis_key_prefix.as_str()),
+        ("DATABASE_URL", a.config.database.url.as_str()),
+        (
+            "REDIS_KEY_PREFIX",
+            a.config.database.redis_key_prefix.as_str(),
+        ),
     ];
     let b = spawn_app_with(Backend::Postgres, &shared).await;
     a.register("shared").await;

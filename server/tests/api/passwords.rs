@@ -65,7 +65,7 @@ async fn a_hash_of_an_older_cost_is_upgraded_at_the_next_login() {
             .await
             .unwrap();
     assert!(hash.starts_with("$2b$04$"), "{hash}");
-    app.config.bcrypt_cost = 5;
+    app.config.passwords.bcrypt_cost = 5;
     app.restart().await;
     assert_eq!(app.login("upgrade", PASSWORD).await.0, StatusCode::OK);
     let hash: String =

@@ -1,24 +1,10 @@
 use leptos::prelude::*;
 
 use super::{local_time, Pager, RequireAdmin};
-use crate::calls::{self, AuditQuery};
-
-const KINDS: &[&str] = &[
-    "register",
-    "login_succeeded",
-    "login_failed",
-    "lockout",
-    "refresh",
-    "refresh_reuse_detected",
-    "revoke",
-    "role_changed",
-    "user_deactivated",
-    "user_reactivated",
-    "sessions_revoked",
-    "session_ended",
-    "logout_all",
-    "password_changed",
-];
+use crate::{
+    api::AuditKind,
+    calls::{self, AuditQuery},
+};
 
 /// The audit log: filters by user, kind, IP and time range, a page at a time,
 /// times in the viewer's time zone.
@@ -79,7 +65,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                         <label for="filter-kind">"Event"</label>
                         <select id="filter-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
                             <option value="">"Any"</option>
-                            {KINDS.iter().map(|k| view! { <option value=*k>{*k}</option> }).collect_view()}
+                            {AuditKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
                         </select>
                     </div>
                     {input("filter-ip", "IP address", "text", ip)}
@@ -102,7 +88,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                                     .map(|e| view! {
                                         <tr>
                                             <td><time datetime=e.occurred_at.clone()>{local_time(&e.occurred_at)}</time></td>
-                                            <td class="kind">{e.kind}</td>
+                                            <td class="kind">{e.kind.as_str()}</td>
                                             <td>{e.username.or(e.user_id.map(|id| format!("#{id}"))).unwrap_or_default()}</td>
                                             <td>{e.ip.unwrap_or_default()}</td>
                                             <td class="ua">{e.user_agent.unwrap_or_default()}</td>

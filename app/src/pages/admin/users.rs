@@ -49,14 +49,14 @@ pub fn AdminUsersPage() -> impl IntoView {
         let AdminUser { user, created_at } = u;
         let (id, name) = (user.id, user.username.clone());
         let (next_role, role_label) = match user.role {
-            Role::Admin => ("User", "Make user"),
-            Role::User => ("Admin", "Make admin"),
+            Role::Admin => (Role::User, "Make user"),
+            Role::User => (Role::Admin, "Make admin"),
         };
         let active = user.is_active;
         let toggle_role = {
             let name = name.clone();
             move |_| {
-                let question = format!("Change the role of {name} to {next_role}?");
+                let question = format!("Change the role of {name} to {}?", next_role.as_str());
                 act(
                     question,
                     "Role changed.",

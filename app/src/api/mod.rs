@@ -1,7 +1,11 @@
 //! The wire types of the JSON auth API (`shared/api-contract.md`). Field names
 //! are camelCase on the wire; every response body is an [`Envelope`].
 
+mod audit;
+
 use serde::{Deserialize, Serialize};
+
+pub use audit::{AuditEntry, AuditKind};
 
 /// The body of every JSON response, success or failure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -245,8 +249,7 @@ pub struct AdminUser {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "ssr", schema(example = json!({"role": "Admin"})))]
 pub struct RoleChange {
-    #[cfg_attr(feature = "ssr", schema(value_type = Role))]
-    pub role: String,
+    pub role: Role,
 }
 
 impl RequestBody for RoleChange {
@@ -287,22 +290,6 @@ pub struct SessionInfo {
     pub user_agent: Option<String>,
     /// The session of the access token that asked.
     pub current: bool,
-}
-
-/// An entry of the audit log.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "ssr", schema(example = json!({"id": 17, "occurredAt": "2026-11-23T09:30:00Z", "kind": "login_failed", "userId": 4, "username": "testuser", "ip": "203.0.113.7", "userAgent": "curl/8.5.0", "detail": "wrong password"})))]
-pub struct AuditEntry {
-    pub id: i64,
-    pub occurred_at: String,
-    pub kind: String,
-    pub user_id: Option<i64>,
-    pub username: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub detail: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
