@@ -14,7 +14,8 @@ use crate::{
 const PASSWORD: &str = "benchmark password";
 
 /// The scenarios `--only` can name.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 8] = [
+    "health",
     "validate",
     "me",
     "refresh",
@@ -228,7 +229,10 @@ impl Run {
         let token = text(&user, "accessToken");
         let _ = server.take_peak_rss_mb();
 
+        // The same server doing no auth work: the ceiling validate is held to.
+        let mut ceiling = None;
         for (scenario, path, label) in [
+            ("health", "/api/health", "health (32 conn)"),
             ("validate", "/api/auth/validate", "validate (32 conn)"),
             ("me", "/api/auth/me", "me (32 conn)"),
         ] {
@@ -239,13 +243,15 @@ impl Run {
             let stats = self
                 .bearer(&server, &client, &server.url(path), &token, 32)
                 .await;
-            rows.push(row(
-                backend,
-                label,
-                stats,
-                server.take_peak_rss_mb(),
-                String::new(),
-            ));
+            let note = match (scenario, ceiling) {
+                ("health", _) => {
+                    ceiling = Some(stats.rps);
+                    String::new()
+                }
+                (_, Some(health)) => format!("{:.2} of health", stats.rps / health),
+                _ => String::new(),
+            };
+            rows.push(row(backend, label, stats, server.take_peak_rss_mb(), note));
         }
 
         if self.wants("refresh") {

@@ -118,13 +118,19 @@ impl AccessTokens {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?
             .claims;
+        self.check_times(&claims, now)?;
+        Ok(claims)
+    }
+
+    /// Checks `exp` and `nbf` against `now`, with the leeway.
+    pub fn check_times(&self, claims: &Claims, now: i64) -> Result<(), TokenError> {
         if now >= claims.exp + self.leeway {
             return Err(TokenError::Expired);
         }
         if claims.nbf > now + self.leeway {
             return Err(TokenError::NotYetValid);
         }
-        Ok(claims)
+        Ok(())
     }
 }
 

@@ -1,5 +1,7 @@
 //! Checking a Bearer token on every protected request: the hot path.
 
+use std::sync::Arc;
+
 use super::{access_token::TokenError, users, AuthError, AuthService, Authenticated};
 
 impl AuthService {
@@ -8,14 +10,22 @@ impl AuthService {
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthError> {
         let me = &self.0;
         let now = me.clock.now();
-        let claims = me.access.verify(token, now).map_err(|e| match e {
+        let invalid = |e: TokenError| match e {
             TokenError::Invalid(why) => AuthError::InvalidToken(why),
             other => AuthError::InvalidToken(other.to_string()),
-        })?;
-        let id: i64 = claims
-            .sub
-            .parse()
-            .map_err(|_| AuthError::InvalidToken("bad subject".into()))?;
+        };
+        // A token validated a moment ago had its signature and claims
+        // checked then: only its times are checked again.
+        let remembered = me.validation.get(token);
+        let claims = match &remembered {
+            Some(answer) => {
+                me.access
+                    .check_times(&answer.claims, now)
+                    .map_err(invalid)?;
+                answer.claims.clone()
+            }
+            None => Arc::new(me.access.verify(token, now).map_err(invalid)?),
+        };
         // With Redis, the revocation list is asked with the generation, in
         // one command; in the database, it is part of the query below.
         let listed = me.revocations.key_read_with_the_generation(&claims.jti);
@@ -24,7 +34,7 @@ impl AuthService {
         if revoked_elsewhere {
             return Err(AuthError::InvalidToken("revoked".into()));
         }
-        if let Some(answer) = me.validation.get(&claims.jti, generation) {
+        if let Some(answer) = remembered.filter(|a| a.is_of(generation)) {
             if answer.session_expires_at <= now {
                 return Err(AuthError::InvalidToken("session ended".into()));
             }
@@ -33,6 +43,10 @@ impl AuthService {
                 claims,
             });
         }
+        let id: i64 = claims
+            .sub
+            .parse()
+            .map_err(|_| AuthError::InvalidToken("bad subject".into()))?;
         // One query reads the user (active flag and role as stored now), the
         // token's session and, when the list lives in the database, whether
         // the jti is revoked. (Each SQLite query is a hand-off to a connection
@@ -55,7 +69,7 @@ impl AuthService {
         };
         let user = row.user.to_api();
         me.validation
-            .remember(&claims.jti, generation, &user, session_expires_at);
+            .remember(token, generation, &user, claims.clone(), session_expires_at);
         Ok(Authenticated { user, claims })
     }
 }

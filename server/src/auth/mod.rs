@@ -52,7 +52,7 @@ pub struct SignedIn {
 pub struct Authenticated {
     /// As stored now (role and active flag from the database, not the token).
     pub user: User,
-    pub claims: Claims,
+    pub claims: Arc<Claims>,
 }
 
 #[derive(Clone)]

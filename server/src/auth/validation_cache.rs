@@ -27,7 +27,7 @@ use app::api::User;
 use quick_cache::sync::Cache;
 use tokio::sync::oneshot;
 
-use super::{group_commit::GroupCommit, Clock};
+use super::{group_commit::GroupCommit, Claims, Clock};
 use crate::{
     db::{Backend, Db},
     store::{RedisStore, StoreError},
@@ -37,14 +37,16 @@ use crate::{
 pub const MAX_AGE: Duration = Duration::from_secs(1);
 
 /// How many tokens are remembered; the least used are forgotten first.
-const CAPACITY: usize = 50_000;
+const CAPACITY: usize = 10_000;
 
 /// The most validations one Redis command answers.
 const MAX_READS: usize = 64;
 
-/// The database's answer for one token, as of `generation`.
+/// The database's answer for one token, as of `generation`, and the
+/// token's claims, verified when it was read.
 pub struct Remembered {
     pub user: User,
+    pub claims: Arc<Claims>,
     /// When the token's refresh family (its session) expires.
     pub session_expires_at: i64,
     generation: u64,
@@ -52,11 +54,18 @@ pub struct Remembered {
     loaded_ms: i64,
 }
 
+impl Remembered {
+    /// Whether the answer still stands at `generation` (the one read now).
+    pub fn is_of(&self, generation: Option<u64>) -> bool {
+        generation == Some(self.generation)
+    }
+}
+
 #[derive(Clone)]
 pub struct ValidationCache(Option<Arc<Inner>>);
 
 struct Inner {
-    /// Keyed by the token's `jti`, which its signature binds to the rest.
+    /// Keyed by the whole token: a hit is the very token verified before.
     answers: Cache<String, Arc<Remembered>>,
     generation: Generation,
     clock: Clock,
@@ -126,31 +135,36 @@ impl ValidationCache {
         }
     }
 
-    /// The answer remembered for `jti` under `generation`, if still fresh.
-    pub fn get(&self, jti: &str, generation: Option<u64>) -> Option<Arc<Remembered>> {
-        let (inner, generation) = (self.0.as_ref()?, generation?);
-        let answer = inner.answers.get(jti)?;
+    /// The answer remembered for `token`, if read less than [`MAX_AGE`]
+    /// ago; it stands only under its own generation ([`Remembered::is_of`]).
+    pub fn get(&self, token: &str) -> Option<Arc<Remembered>> {
+        let inner = self.0.as_ref()?;
+        let answer = inner.answers.get(token)?;
         let age_ms = inner.clock.now_ms() - answer.loaded_ms;
-        (answer.generation == generation && (0..MAX_AGE.as_millis() as i64).contains(&age_ms))
+        (0..MAX_AGE.as_millis() as i64)
+            .contains(&age_ms)
             .then_some(answer)
     }
 
-    /// Remembers the database's answer, read after `generation` was.
+    /// Remembers the database's answer for `token`, read after
+    /// `generation` was.
     pub fn remember(
         &self,
-        jti: &str,
+        token: &str,
         generation: Option<u64>,
         user: &User,
+        claims: Arc<Claims>,
         session_expires_at: i64,
     ) {
         if let (Some(inner), Some(generation)) = (&self.0, generation) {
             let answer = Remembered {
                 user: user.clone(),
+                claims,
                 session_expires_at,
                 generation,
                 loaded_ms: inner.clock.now_ms(),
             };
-            inner.answers.insert(jti.to_string(), Arc::new(answer));
+            inner.answers.insert(token.to_string(), Arc::new(answer));
         }
     }
 

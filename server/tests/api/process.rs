@@ -288,16 +288,10 @@ async fn the_admin_commands_work_on(database_url: &str) {
     );
 }
 
-#[tokio::test]
-async fn admin_create_and_promote_work_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    the_admin_commands_work_on(&format!("sqlite://{}/auth.db", dir.path().display())).await;
-}
-
-#[tokio::test]
-async fn admin_create_and_promote_work_on_postgres() {
-    let (url, _) = crate::helpers::fresh_postgres_database().await;
-    the_admin_commands_work_on(&url).await;
+crate::on_every_backend! {
+    async fn admin_create_and_promote_work(app) {
+        the_admin_commands_work_on(&app.config.database.url).await;
+    }
 }
 
 #[tokio::test]
