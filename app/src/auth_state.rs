@@ -17,6 +17,13 @@ impl AuthState {
     pub fn signed_in(&self) -> bool {
         self.user.with(Option::is_some)
     }
+
+    /// Shows `tokens` (or their absence): who is signed in, and until when.
+    #[cfg(feature = "hydrate")]
+    fn show(&self, tokens: Option<crate::client::token_store::StoredTokens>) {
+        self.expires_at.set(tokens.as_ref().map(|t| t.expires_at));
+        self.user.set(tokens.map(|t| t.user));
+    }
 }
 
 /// Creates the state and provides it to every page.
@@ -31,7 +38,9 @@ pub fn provide_auth_state() -> AuthState {
     };
     provide_context(state);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| crate::client::tab_sync::start(state, handoff.clone()));
+    Effect::new(move |_| {
+        crate::client::tab_sync::start(move |tokens| state.show(tokens), handoff.clone())
+    });
     #[cfg(not(feature = "hydrate"))]
     let _ = handoff;
     state

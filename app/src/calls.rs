@@ -5,6 +5,7 @@ use crate::api::{
     AdminUser, AuditEntry, AuthResponse, LoginRequest, Page, ProtectedResponse, RegisterRequest,
     Role, SessionInfo, SessionsRevoked, User,
 };
+pub use crate::failure::ApiFailure;
 
 /// The filters of the audit log page; empty strings are left out.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -56,50 +57,13 @@ pub fn encode(value: &str) -> String {
         .collect()
 }
 
-/// Why a call failed, ready to show.
-#[derive(Clone, Debug, PartialEq)]
-// On the server no call is made, so only `Network` is built there.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-pub enum ApiFailure {
-    /// The server answered with an error envelope.
-    Rejected {
-        status: u16,
-        message: String,
-        errors: Vec<String>,
-    },
-    /// The request never got an answer.
-    Network(String),
-    /// There is no valid session any more; the user must sign in.
-    SignedOut,
-}
-
-impl ApiFailure {
-    pub fn message(&self) -> String {
-        match self {
-            ApiFailure::Rejected { message, .. } => message.clone(),
-            ApiFailure::Network(_) => {
-                "The server could not be reached. Check your connection and try again.".into()
-            }
-            ApiFailure::SignedOut => "Your session has ended. Please sign in again.".into(),
-        }
-    }
-
-    /// The envelope's list of failed rules, if any.
-    pub fn errors(&self) -> Vec<String> {
-        match self {
-            ApiFailure::Rejected { errors, .. } => errors.clone(),
-            _ => Vec::new(),
-        }
-    }
-}
-
 #[cfg(feature = "hydrate")]
 mod browser {
     use gloo_net::http::Method;
 
     use super::*;
     use crate::{
-        api::RevokeRequest,
+        api::{paths, RevokeRequest},
         client::{
             http::{call, call_public},
             tab_sync,
@@ -116,29 +80,29 @@ mod browser {
     }
 
     pub async fn login(req: LoginRequest) -> Result<AuthResponse, ApiFailure> {
-        signed_in(call_public(Method::POST, "/api/auth/login", Some(&req)).await).await
+        signed_in(call_public(Method::POST, paths::LOGIN, Some(&req)).await).await
     }
 
     pub async fn register(req: RegisterRequest) -> Result<AuthResponse, ApiFailure> {
-        signed_in(call_public(Method::POST, "/api/auth/register", Some(&req)).await).await
+        signed_in(call_public(Method::POST, paths::REGISTER, Some(&req)).await).await
     }
 
     pub async fn me() -> Result<User, ApiFailure> {
-        call(Method::GET, "/api/auth/me", None::<&()>).await
+        call(Method::GET, paths::ME, None::<&()>).await
     }
 
     pub async fn protected() -> Result<ProtectedResponse, ApiFailure> {
-        call(Method::GET, "/api/auth/protected", None::<&()>).await
+        call(Method::GET, paths::PROTECTED, None::<&()>).await
     }
 
     pub async fn sessions() -> Result<Vec<SessionInfo>, ApiFailure> {
-        call(Method::GET, "/api/auth/sessions", None::<&()>).await
+        call(Method::GET, paths::SESSIONS, None::<&()>).await
     }
 
     pub async fn end_session(id: String) -> Result<(), ApiFailure> {
         call(
             Method::DELETE,
-            &format!("/api/auth/sessions/{}", encode(&id)),
+            &paths::with_id(paths::SESSION, encode(&id)),
             None::<&()>,
         )
         .await
@@ -146,14 +110,15 @@ mod browser {
 
     /// Ends every session, this one included, and forgets the tokens here.
     pub async fn logout_all() -> Result<(), ApiFailure> {
-        let result = call::<()>(Method::POST, "/api/auth/logout-all", None::<&()>).await;
+        let result = call::<()>(Method::POST, paths::LOGOUT_ALL, None::<&()>).await;
         tab_sync::store(None);
         result
     }
 
     pub async fn admin_users(page: u32, search: String) -> Result<Page<AdminUser>, ApiFailure> {
         let path = format!(
-            "/api/admin/users?page={}&pageSize=20&search={}",
+            "{}?page={}&pageSize=20&search={}",
+            paths::ADMIN_USERS,
             page.max(1),
             encode(&search)
         );
@@ -164,7 +129,7 @@ mod browser {
         let body = crate::api::RoleChange { role };
         call(
             Method::PATCH,
-            &format!("/api/admin/users/{id}/role"),
+            &paths::with_id(paths::ADMIN_USER_ROLE, id),
             Some(&body),
         )
         .await
@@ -174,7 +139,7 @@ mod browser {
         let body = crate::api::ActiveChange { is_active };
         call(
             Method::PATCH,
-            &format!("/api/admin/users/{id}/active"),
+            &paths::with_id(paths::ADMIN_USER_ACTIVE, id),
             Some(&body),
         )
         .await
@@ -183,7 +148,7 @@ mod browser {
     pub async fn revoke_sessions(id: i64) -> Result<SessionsRevoked, ApiFailure> {
         call(
             Method::POST,
-            &format!("/api/admin/users/{id}/revoke-sessions"),
+            &paths::with_id(paths::ADMIN_USER_REVOKE_SESSIONS, id),
             None::<&()>,
         )
         .await
@@ -192,7 +157,7 @@ mod browser {
     pub async fn audit(query: AuditQuery) -> Result<Page<AuditEntry>, ApiFailure> {
         call(
             Method::GET,
-            &format!("/api/admin/audit?{}", query.to_query()),
+            &format!("{}?{}", paths::ADMIN_AUDIT, query.to_query()),
             None::<&()>,
         )
         .await
@@ -204,7 +169,7 @@ mod browser {
         let body = RevokeRequest {
             refresh_token: token_store::load().map(|t| t.refresh_token),
         };
-        let result = call::<()>(Method::POST, "/api/auth/revoke", Some(&body)).await;
+        let result = call::<()>(Method::POST, paths::REVOKE, Some(&body)).await;
         tab_sync::store(None);
         match result {
             Err(ApiFailure::SignedOut) => Ok(()),

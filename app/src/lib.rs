@@ -12,6 +12,7 @@ mod calls;
 #[cfg(feature = "hydrate")]
 mod client;
 mod components;
+mod failure;
 mod pages;
 mod shell;
 

@@ -4,6 +4,7 @@
 //! JSON file of throughput, latency, errors
 //! and the server's peak RSS for each scenario.
 
+mod bundle;
 mod load;
 mod scenarios;
 mod server;
@@ -119,7 +120,7 @@ async fn main() {
         rows.extend(run.all(backend, &store).await);
     }
     print_table(&rows);
-    let wasm = scenarios::wasm_size();
+    let wasm = bundle::wasm_size();
     let bcrypt_ms = scenarios::bcrypt_hash_secs(args.bcrypt_cost) * 1000.0;
     println!(
         "\nbcrypt cost {}: {bcrypt_ms:.0} ms per hash on this machine",

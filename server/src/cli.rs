@@ -95,7 +95,7 @@ pub async fn run(command: AdminCommand, config: Config) -> Result<String, CliErr
         None => None,
     };
     let clock = Clock::system();
-    let stores = Stores::open(&db, redis.as_ref(), None, &clock);
+    let stores = Stores::open(&db, redis.as_ref(), &config, &clock);
     let auth = AuthService::new(&config, db, &stores, redis.as_ref(), clock, Metrics::new())?;
     match command {
         AdminCommand::Create {

@@ -133,9 +133,9 @@ async fn sqlite_pool(
                 // timeout makes a writer of another process wait instead of
                 // failing. The committing writer copies the WAL back into the
                 // database every `wal_autocheckpoint` pages, and every write
-                // waits meanwhile: 250 pages (1 MB) instead of SQLite's 1000
-                // makes those pauses a quarter as long (refresh p99 under load
-                // went from 12-13 ms to under 9 ms, for about 7 % throughput).
+                // waits meanwhile: 250 pages instead of SQLite's 1000 makes
+                // those pauses a quarter as long, which the refresh tail
+                // shows (docs/performance.md).
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \

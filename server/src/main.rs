@@ -9,9 +9,9 @@ use server::{
     telemetry,
 };
 
-// glibc's malloc took about 6 % of the CPU under load (arena locks and
-// consolidation across threads); with mimalloc, validate went from 35k to
-// 51k req/s on the benchmark machine, for about 20 MB more resident memory.
+// glibc's malloc spent a visible share of the CPU under load (arena locks
+// and consolidation across threads); mimalloc trades some resident memory
+// for it (docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -72,7 +72,7 @@ impl Application {
             None => None,
         };
         let metrics = Metrics::new();
-        let stores = Stores::open(&db, redis.as_ref(), config.http.auth_rate_limit, &clock);
+        let stores = Stores::open(&db, redis.as_ref(), &config, &clock);
         let auth = AuthService::new(
             &config,
             db.clone(),

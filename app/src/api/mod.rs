@@ -2,6 +2,7 @@
 //! are camelCase on the wire; every response body is an [`Envelope`].
 
 mod audit;
+pub mod paths;
 
 use serde::{Deserialize, Serialize};
 

@@ -20,8 +20,8 @@ use super::{
     token_store::{self, StoredTokens},
 };
 use crate::{
-    api::{AuthResponse, Envelope, RefreshRequest},
-    calls::ApiFailure,
+    api::{paths, AuthResponse, Envelope, RefreshRequest},
+    failure::ApiFailure,
 };
 
 type SharedRefresh = Shared<LocalBoxFuture<'static, Result<StoredTokens, ApiFailure>>>;
@@ -153,7 +153,7 @@ async fn refresh_now(stale: StoredTokens) -> Result<StoredTokens, ApiFailure> {
     let body = RefreshRequest {
         refresh_token: current.refresh_token.clone(),
     };
-    match call_public::<AuthResponse>(Method::POST, "/api/auth/refresh", Some(&body)).await {
+    match call_public::<AuthResponse>(Method::POST, paths::REFRESH, Some(&body)).await {
         Ok(auth) => {
             let fresh = StoredTokens::from_response(auth);
             token_store::save(&fresh);

@@ -32,9 +32,13 @@ async fn check_health() -> Result<Health, String> {
     #[cfg(feature = "hydrate")]
     {
         use gloo_net::http::Method;
-        crate::client::http::call_public::<Health>(Method::GET, "/api/health", None::<&()>)
-            .await
-            .map_err(|e| e.message())
+        crate::client::http::call_public::<Health>(
+            Method::GET,
+            crate::api::paths::HEALTH,
+            None::<&()>,
+        )
+        .await
+        .map_err(|e| e.message())
     }
     #[cfg(not(feature = "hydrate"))]
     {

@@ -66,6 +66,7 @@ impl AuthService {
     }
 
     /// Changes a role; refused for the last active admin.
+    #[tracing::instrument(skip_all)]
     pub async fn set_role(
         &self,
         actor: &Authenticated,
@@ -78,34 +79,22 @@ impl AuthService {
         let mut tx = db.begin_write().await?;
         let guarded = users::set_role_guarded(&mut tx, db.backend, id, role.as_str(), now).await?;
         tx.commit().await?;
-        match guarded {
-            Guarded::Done => self.0.validation.invalidate().await,
-            Guarded::NoSuchUser => return Err(AuthError::NotFound),
-            Guarded::LastAdmin => {
-                return Err(AuthError::Conflict(
-                    "The last active admin cannot be demoted.".into(),
-                ))
-            }
-        }
+        self.settle(guarded, "The last active admin cannot be demoted.")
+            .await?;
         let detail = format!(
             "user {id} is now {} (by {})",
             role.as_str(),
             actor.user.username
         );
-        self.0
-            .audit
-            .record(
-                AuditEvent::new(AuditKind::RoleChanged)
-                    .user(id)
-                    .detail(&detail),
-                client,
-                now,
-            )
-            .await;
+        let event = AuditEvent::new(AuditKind::RoleChanged)
+            .user(id)
+            .detail(&detail);
+        self.0.audit.record(event, client, now).await;
         self.admin_view(id).await
     }
 
     /// Deactivates (their tokens and sessions stop at once) or reactivates a user.
+    #[tracing::instrument(skip_all)]
     pub async fn set_user_active(
         &self,
         actor: &Authenticated,
@@ -124,34 +113,34 @@ impl AuthService {
             revoke_user_families_in(&mut tx, id, "user deactivated", None, now).await?;
         }
         tx.commit().await?;
-        match guarded {
-            Guarded::Done => self.0.validation.invalidate().await,
-            Guarded::NoSuchUser => return Err(AuthError::NotFound),
-            Guarded::LastAdmin => {
-                return Err(AuthError::Conflict(
-                    "The last active admin cannot be deactivated.".into(),
-                ))
-            }
-        }
+        self.settle(guarded, "The last active admin cannot be deactivated.")
+            .await?;
         let kind = if active {
             AuditKind::UserReactivated
         } else {
             AuditKind::UserDeactivated
         };
-        self.0
-            .audit
-            .record(
-                AuditEvent::new(kind)
-                    .user(id)
-                    .detail(&format!("by {}", actor.user.username)),
-                client,
-                now,
-            )
-            .await;
+        let detail = format!("by {}", actor.user.username);
+        let event = AuditEvent::new(kind).user(id).detail(&detail);
+        self.0.audit.record(event, client, now).await;
         self.admin_view(id).await
     }
 
+    /// After a guarded change committed: moves the validation generation
+    /// when it changed something, or says why it did not.
+    async fn settle(&self, guarded: Guarded, last_admin: &str) -> Result<(), AuthError> {
+        match guarded {
+            Guarded::Done => {
+                self.0.validation.invalidate().await;
+                Ok(())
+            }
+            Guarded::NoSuchUser => Err(AuthError::NotFound),
+            Guarded::LastAdmin => Err(AuthError::Conflict(last_admin.into())),
+        }
+    }
+
     /// Ends every session of a user.
+    #[tracing::instrument(skip_all)]
     pub async fn revoke_user_sessions(
         &self,
         actor: &Authenticated,
@@ -167,16 +156,11 @@ impl AuthService {
             .refresh
             .revoke_user_families(id, "revoked by an admin", None, now)
             .await?;
-        self.0
-            .audit
-            .record(
-                AuditEvent::new(AuditKind::SessionsRevoked)
-                    .user(id)
-                    .detail(&format!("{revoked} by {}", actor.user.username)),
-                client,
-                now,
-            )
-            .await;
+        let detail = format!("{revoked} by {}", actor.user.username);
+        let event = AuditEvent::new(AuditKind::SessionsRevoked)
+            .user(id)
+            .detail(&detail);
+        self.0.audit.record(event, client, now).await;
         Ok(revoked)
     }
 
@@ -197,6 +181,7 @@ impl AuthService {
 
     /// Creates an account with the Admin role (the operator's command line):
     /// the registration rules apply as to anyone.
+    #[tracing::instrument(skip_all)]
     pub async fn create_admin(&self, req: &RegisterRequest) -> Result<User, AuthError> {
         self.create_account(
             req,
@@ -208,6 +193,7 @@ impl AuthService {
     }
 
     /// Gives the user named `name` (username or email) the Admin role.
+    #[tracing::instrument(skip_all)]
     pub async fn promote(&self, name: &str) -> Result<User, AuthError> {
         let row = users::find_by_login(&self.0.db, &users::login_key(name))
             .await?

@@ -282,6 +282,19 @@ async fn insert(db: &Db, batch: &[Queued]) -> Result<(), sqlx::Error> {
 mod tests {
     use super::*;
 
+    /// The rotation trigger stores its audit event itself, naming the kind
+    /// in SQL: the name must be the one of [`AuditKind`].
+    #[test]
+    fn the_rotation_triggers_name_the_refresh_kind_as_the_code_does() {
+        let kind = format!("'{}'", AuditKind::Refresh.as_str());
+        for trigger in [
+            include_str!("../../../migrations/sqlite/0004_refresh_audited_by_rotation.sql"),
+            include_str!("../../../migrations/postgres/0004_refresh_audited_by_rotation.sql"),
+        ] {
+            assert!(trigger.contains(&kind), "{trigger}");
+        }
+    }
+
     #[test]
     fn control_characters_are_stored_as_escapes() {
         assert_eq!(storable("plain 名前"), "plain 名前");

@@ -7,6 +7,7 @@ use super::{access_token::TokenError, users, AuthError, AuthService, Authenticat
 impl AuthService {
     /// Checks a bearer token: signature and claims, then the revocation
     /// list, that its session is on, and that the user exists and is active.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthError> {
         let me = &self.0;
         let now = me.clock.now();

@@ -20,7 +20,6 @@ pub struct Lockout {
     counters: Arc<dyn LockoutCounters>,
     account_threshold: i64,
     network_threshold: i64,
-    window: i64,
 }
 
 /// Whose budget a password check spends: the account's once the login
@@ -53,7 +52,6 @@ impl Lockout {
             counters,
             account_threshold: settings.threshold.into(),
             network_threshold: settings.ip_threshold.into(),
-            window: settings.window.as_secs() as i64,
         }
     }
 
@@ -78,7 +76,7 @@ impl Lockout {
         if let Some(network) = &network {
             budgets.push((network.as_str(), self.network_threshold));
         }
-        let places = match self.counters.take(&budgets, self.window, now).await? {
+        let places = match self.counters.take(&budgets, now).await? {
             Taken::Places(places) => places,
             Taken::Full { window_ends } => {
                 return Ok(Err(Refused {
@@ -111,16 +109,16 @@ impl Lockout {
     /// network gets its place back (a success is no failure).
     pub async fn succeeded(&self, reservation: Reservation, now: i64) -> Result<(), StoreError> {
         self.counters
-            .clear(&reservation.account.subject, self.window, now)
+            .clear(&reservation.account.subject, now)
             .await?;
         if let Some(network) = &reservation.network {
-            self.counters.give_back(network, self.window, now).await?;
+            self.counters.give_back(network, now).await?;
         }
         Ok(())
     }
 
     /// Drops counters whose window has ended (Redis expires its own).
     pub async fn delete_expired(&self, now: i64) -> Result<u64, StoreError> {
-        self.counters.delete_expired(self.window, now).await
+        self.counters.delete_expired(now).await
     }
 }

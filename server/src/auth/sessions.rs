@@ -13,6 +13,7 @@ use super::{
 impl AuthService {
     /// Logout: the access token is revoked until its expiry, and its session
     /// ends, as does the family of `refresh_token` when it is the caller's.
+    #[tracing::instrument(skip_all)]
     pub async fn revoke(
         &self,
         caller: &Authenticated,
@@ -59,6 +60,7 @@ impl AuthService {
     }
 
     /// Ends one of the caller's sessions (its access tokens stop at once).
+    #[tracing::instrument(skip_all)]
     pub async fn end_session(
         &self,
         caller: &Authenticated,
@@ -87,20 +89,15 @@ impl AuthService {
         {
             return Err(AuthError::NotFound);
         }
-        self.0
-            .audit
-            .record(
-                AuditEvent::new(AuditKind::SessionEnded)
-                    .user(caller.user.id)
-                    .detail(id),
-                client,
-                now,
-            )
-            .await;
+        let event = AuditEvent::new(AuditKind::SessionEnded)
+            .user(caller.user.id)
+            .detail(id);
+        self.0.audit.record(event, client, now).await;
         Ok(())
     }
 
     /// Ends every session of the caller, this one included.
+    #[tracing::instrument(skip_all)]
     pub async fn logout_all(
         &self,
         caller: &Authenticated,
@@ -116,21 +113,17 @@ impl AuthService {
             .refresh
             .revoke_user_families(caller.user.id, "logout everywhere", None, now)
             .await?;
-        self.0
-            .audit
-            .record(
-                AuditEvent::new(AuditKind::LogoutAll)
-                    .user(caller.user.id)
-                    .detail(&format!("{ended} sessions")),
-                client,
-                now,
-            )
-            .await;
+        let detail = format!("{ended} sessions");
+        let event = AuditEvent::new(AuditKind::LogoutAll)
+            .user(caller.user.id)
+            .detail(&detail);
+        self.0.audit.record(event, client, now).await;
         Ok(ended)
     }
 
     /// Changes the password (the current one is required, the new one follows
     /// the registration rules) and ends every other session.
+    #[tracing::instrument(skip_all)]
     pub async fn change_password(
         &self,
         caller: &Authenticated,
@@ -170,16 +163,10 @@ impl AuthService {
         .await?;
         tx.commit().await?;
         self.0.validation.invalidate().await;
-        self.0
-            .audit
-            .record(
-                AuditEvent::new(AuditKind::PasswordChanged)
-                    .user(caller.user.id)
-                    .detail("other sessions ended"),
-                client,
-                now,
-            )
-            .await;
+        let event = AuditEvent::new(AuditKind::PasswordChanged)
+            .user(caller.user.id)
+            .detail("other sessions ended");
+        self.0.audit.record(event, client, now).await;
         Ok(())
     }
 }

@@ -28,6 +28,7 @@ pub(super) struct PasswordAttempt<'a> {
 
 impl AuthService {
     /// Creates a User-role account and signs it in.
+    #[tracing::instrument(skip_all)]
     pub async fn register(
         &self,
         req: &RegisterRequest,
@@ -86,6 +87,7 @@ impl AuthService {
 
     /// Checks the password (or, for an unknown user, a dummy hash, so both
     /// take the same time) within the lockout budgets.
+    #[tracing::instrument(skip_all)]
     pub async fn login(
         &self,
         req: &LoginRequest,
@@ -282,6 +284,7 @@ impl AuthService {
     }
 
     /// Rotates a refresh token (see [`RefreshTokens::rotate`]).
+    #[tracing::instrument(skip_all)]
     pub async fn refresh(
         &self,
         presented: &str,

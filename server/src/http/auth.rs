@@ -6,9 +6,9 @@ use app::api::{
     RegisterRequest, RevokeRequest, SessionInfo, User, ValidateResponse,
 };
 use axum::{
-    extract::State,
-    http::{HeaderMap, StatusCode},
-    response::Response,
+    extract::{FromRequestParts, State},
+    http::{request::Parts, StatusCode},
+    response::{IntoResponse, Response},
 };
 use time::format_description::well_known::Rfc3339;
 use tower_sessions::Session;
@@ -22,27 +22,61 @@ use super::{
     },
     session,
 };
-use crate::{auth::SignedIn, state::AppState};
+use crate::{
+    auth::{AuthError, ClientInfo, SignedIn},
+    state::AppState,
+};
 
-/// Starts the app's browser session for a sign-in that asks for one. When
-/// the session cannot be stored, the sign-in is undone (its family revoked)
-/// and answered with 503: the app would otherwise hold tokens that the
-/// server's pages know nothing of, and no one would hold the family.
-async fn with_browser_session(
-    state: &AppState,
-    headers: &HeaderMap,
-    browser: &Session,
-    signed_in: SignedIn,
-) -> Result<SignedIn, ApiError> {
-    if !session::wants_browser_session(headers) {
-        return Ok(signed_in);
+/// What a sign-in needs besides its body: the service, who the client is,
+/// and the browser session it may start.
+pub struct SignIn {
+    state: AppState,
+    client: ClientInfo,
+    wants_browser_session: bool,
+    browser: Session,
+}
+
+impl FromRequestParts<AppState> for SignIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Client(client) = Client::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let browser = Session::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(SignIn {
+            state: state.clone(),
+            client,
+            wants_browser_session: session::wants_browser_session(&parts.headers),
+            browser,
+        })
     }
-    if let Err(e) = session::start(browser, &signed_in).await {
-        tracing::warn!(error = %e, "cannot store the browser session; the sign-in is undone");
-        state.auth.abandon_sign_in(&signed_in).await?;
-        return Err(ApiError::Unavailable("session store unavailable".into()));
+}
+
+impl SignIn {
+    /// Answers a sign-in, starting the app's browser session when it asks
+    /// for one. When the session cannot be stored, the sign-in is undone
+    /// (its family revoked) and answered with 503: the app would otherwise
+    /// hold tokens that the server's pages know nothing of, and no one would
+    /// hold the family.
+    async fn answer(
+        self,
+        signed_in: Result<SignedIn, AuthError>,
+        status: StatusCode,
+        message: &str,
+    ) -> Result<Response, ApiError> {
+        let signed_in = signed_in?;
+        if self.wants_browser_session {
+            if let Err(e) = session::start(&self.browser, &signed_in).await {
+                tracing::warn!(error = %e, "cannot store the browser session; the sign-in is undone");
+                self.state.auth.abandon_sign_in(&signed_in).await?;
+                return Err(ApiError::Unavailable("session store unavailable".into()));
+            }
+        }
+        Ok(ok(status, message, signed_in.response))
     }
-    Ok(signed_in)
 }
 
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth",
@@ -53,19 +87,13 @@ async fn with_browser_session(
         BodyFailures, TooManyRequests, StoreFailures
     ))]
 pub async fn register(
-    State(state): State<AppState>,
-    Client(client): Client,
-    headers: HeaderMap,
-    browser: Session,
+    sign_in: SignIn,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
-    let signed_in = state.auth.register(&req, &client).await?;
-    let signed_in = with_browser_session(&state, &headers, &browser, signed_in).await?;
-    Ok(ok(
-        StatusCode::CREATED,
-        "Registration successful.",
-        signed_in.response,
-    ))
+    let signed_in = sign_in.state.auth.register(&req, &sign_in.client).await;
+    sign_in
+        .answer(signed_in, StatusCode::CREATED, "Registration successful.")
+        .await
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth",
@@ -76,15 +104,13 @@ pub async fn register(
         BodyFailures, TooManyRequests, StoreFailures
     ))]
 pub async fn login(
-    State(state): State<AppState>,
-    Client(client): Client,
-    headers: HeaderMap,
-    browser: Session,
+    sign_in: SignIn,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let signed_in = state.auth.login(&req, &client).await?;
-    let signed_in = with_browser_session(&state, &headers, &browser, signed_in).await?;
-    Ok(ok(StatusCode::OK, "Login successful.", signed_in.response))
+    let signed_in = sign_in.state.auth.login(&req, &sign_in.client).await;
+    sign_in
+        .answer(signed_in, StatusCode::OK, "Login successful.")
+        .await
 }
 
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),

@@ -16,15 +16,18 @@ use app::{
 };
 use axum::{
     body::{to_bytes, Body},
-    extract::{Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use tower_sessions::{cookie::Cookie, Session};
 
 use super::{error::ApiError, extract::Client, json::BODY_LIMIT, session};
-use crate::{auth::SignedIn, state::AppState};
+use crate::{
+    auth::{ClientInfo, SignedIn},
+    state::AppState,
+};
 
 /// Where a signed-in user goes when the form named no `next`.
 const AFTER_SIGN_IN: &str = "/profile";
@@ -32,64 +35,114 @@ const AFTER_SIGN_IN: &str = "/profile";
 /// How long the tokens of a form sign-in wait for the page that follows.
 const HANDOFF_SECS: i64 = 60;
 
-pub async fn login(
-    State(state): State<AppState>,
-    Client(client): Client,
+/// A form posted from a page of this site (a cross-site post could sign a
+/// victim into the attacker's account), of at most 64 KiB: its fields, the
+/// request (to render its page again), and what signing in needs.
+pub struct PostedForm {
+    state: AppState,
+    client: ClientInfo,
     browser: Session,
-    req: Request,
-) -> Response {
-    let (parts, fields) = match read_form(req).await {
-        Ok(form) => form,
-        Err(refused) => return refused,
-    };
-    let field = |name: &str| field(&fields, name);
-    let login = LoginRequest {
-        username: field("username").trim().to_string(),
-        password: field("password"),
-    };
-    let typed = vec![("username".to_string(), login.username.clone())];
-    let signed_in = state.auth.login(&login, &client).await;
-    finish(&state, &browser, signed_in, parts, typed, field("next")).await
+    parts: Parts,
+    fields: Vec<(String, String)>,
 }
 
-pub async fn register(
-    State(state): State<AppState>,
-    Client(client): Client,
-    browser: Session,
-    req: Request,
-) -> Response {
-    let (parts, fields) = match read_form(req).await {
-        Ok(form) => form,
-        Err(refused) => return refused,
+impl FromRequest<AppState> for PostedForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        if !from_this_site(req.headers()) {
+            return Err((
+                StatusCode::FORBIDDEN,
+                "Forms are accepted from this site only.",
+            )
+                .into_response());
+        }
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(ApiError::UnsupportedMediaType.into_response());
+        }
+        let (mut parts, body) = req.into_parts();
+        let Client(client) = Client::from_request_parts(&mut parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let browser = Session::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let bytes = to_bytes(body, BODY_LIMIT)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge.into_response())?;
+        let fields = form_urlencoded::parse(&bytes).into_owned().collect();
+        Ok(PostedForm {
+            state: state.clone(),
+            client,
+            browser,
+            parts,
+            fields,
+        })
+    }
+}
+
+impl PostedForm {
+    /// The value of `name`, or "".
+    fn field(&self, name: &str) -> String {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// `POST /login`.
+pub async fn login(form: PostedForm) -> Response {
+    let login = LoginRequest {
+        username: form.field("username").trim().to_string(),
+        password: form.field("password"),
     };
-    let field = |name: &str| field(&fields, name);
+    let typed = vec![("username".to_string(), login.username.clone())];
+    let next = form.field("next");
+    let signed_in = form.state.auth.login(&login, &form.client).await;
+    finish(form, signed_in, typed, next).await
+}
+
+/// `POST /register`.
+pub async fn register(form: PostedForm) -> Response {
     let registration = RegisterRequest {
-        username: field("username"),
-        email: field("email"),
-        password: field("password"),
-        confirm_password: field("confirmPassword"),
-        full_name: field("fullName"),
+        username: form.field("username"),
+        email: form.field("email"),
+        password: form.field("password"),
+        confirm_password: form.field("confirmPassword"),
+        full_name: form.field("fullName"),
     };
     let typed = ["username", "email", "fullName"]
         .iter()
-        .map(|name| (name.to_string(), field(name)))
+        .map(|name| (name.to_string(), form.field(name)))
         .collect();
-    let signed_in = state.auth.register(&registration, &client).await;
-    finish(&state, &browser, signed_in, parts, typed, String::new()).await
+    let signed_in = form.state.auth.register(&registration, &form.client).await;
+    finish(form, signed_in, typed, String::new()).await
 }
 
 /// Signs the browser in and redirects, or renders the form's page again
 /// with the failure and what was typed.
 async fn finish(
-    state: &AppState,
-    browser: &Session,
+    form: PostedForm,
     signed_in: Result<SignedIn, crate::auth::AuthError>,
-    parts: axum::http::request::Parts,
     typed: Vec<(String, String)>,
     next: String,
 ) -> Response {
+    let PostedForm {
+        state,
+        browser,
+        parts,
+        ..
+    } = form;
+    let state = &state;
     let failure = match signed_in {
-        Ok(signed_in) => match session::start(browser, &signed_in).await {
+        Ok(signed_in) => match session::start(&browser, &signed_in).await {
             Ok(()) => {
                 let target = safe_next(&next).unwrap_or(AFTER_SIGN_IN);
                 let mut response = Redirect::to(target).into_response();
@@ -143,43 +196,6 @@ async fn render_with(
         app::shell(options.clone())
     });
     render(req).await
-}
-
-/// The form's fields, after the checks every form post passes: it comes
-/// from a page of this site (a cross-site post could sign a victim into the
-/// attacker's account), and it is a form of at most 64 KiB.
-async fn read_form(
-    req: Request,
-) -> Result<(axum::http::request::Parts, Vec<(String, String)>), Response> {
-    if !from_this_site(req.headers()) {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "Forms are accepted from this site only.",
-        )
-            .into_response());
-    }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Err(ApiError::UnsupportedMediaType.into_response());
-    }
-    let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, BODY_LIMIT)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge.into_response())?;
-    let fields = form_urlencoded::parse(&bytes).into_owned().collect();
-    Ok((parts, fields))
-}
-
-fn field(fields: &[(String, String)], name: &str) -> String {
-    fields
-        .iter()
-        .find(|(field, _)| field == name)
-        .map(|(_, value)| value.clone())
-        .unwrap_or_default()
 }
 
 /// Whether a post comes from a page of this site: browsers say where a

@@ -17,7 +17,7 @@ pub mod session;
 
 use std::convert::Infallible;
 
-use app::{shell, App};
+use app::{api::paths, shell, App};
 use axum::{
     extract::{DefaultBodyLimit, Request},
     handler::Handler,
@@ -70,6 +70,8 @@ impl ApiRoutes {
         self.add_route(method, path, |filter| on(filter, handler))
     }
 
+    /// Routes `path` (a full path, `/api/...`, as `app::api::paths` writes
+    /// it) in the router nested under `/api`.
     fn add_route(
         mut self,
         method: Method,
@@ -77,8 +79,11 @@ impl ApiRoutes {
         route: impl FnOnce(MethodFilter) -> MethodRouter<AppState>,
     ) -> Self {
         let filter = MethodFilter::try_from(method.clone()).expect("a standard method");
-        self.router = self.router.route(path, route(filter));
-        self.served.push((method, format!("/api{path}")));
+        let within_api = path
+            .strip_prefix("/api")
+            .expect("an API path starts with /api");
+        self.router = self.router.route(within_api, route(filter));
+        self.served.push((method, path.to_string()));
         self
     }
 
@@ -111,29 +116,29 @@ impl ApiRoutes {
 pub fn api_routes(state: &AppState) -> ApiRoutes {
     use Method as M;
     ApiRoutes::new()
-        .add(M::GET, "/openapi.json", openapi::document)
-        .add(M::GET, "/health", health::health)
-        .add(M::GET, "/ready", health::ready)
-        .add_rate_limited(state, M::POST, "/auth/register", auth::register)
-        .add_rate_limited(state, M::POST, "/auth/login", auth::login)
-        .add(M::GET, "/auth/me", auth::me)
-        .add(M::GET, "/auth/validate", auth::validate)
-        .add_rate_limited(state, M::POST, "/auth/refresh", auth::refresh)
-        .add(M::POST, "/auth/revoke", auth::revoke)
-        .add(M::GET, "/auth/protected", auth::protected)
-        .add(M::GET, "/auth/sessions", auth::sessions)
-        .add(M::DELETE, "/auth/sessions/{id}", auth::end_session)
-        .add(M::POST, "/auth/logout-all", auth::logout_all)
-        .add_rate_limited(state, M::POST, "/auth/password", auth::change_password)
-        .add(M::GET, "/admin/users", admin::list_users)
-        .add(M::PATCH, "/admin/users/{id}/role", admin::set_role)
-        .add(M::PATCH, "/admin/users/{id}/active", admin::set_active)
+        .add(M::GET, "/api/openapi.json", openapi::document)
+        .add(M::GET, paths::HEALTH, health::health)
+        .add(M::GET, "/api/ready", health::ready)
+        .add_rate_limited(state, M::POST, paths::REGISTER, auth::register)
+        .add_rate_limited(state, M::POST, paths::LOGIN, auth::login)
+        .add(M::GET, paths::ME, auth::me)
+        .add(M::GET, paths::VALIDATE, auth::validate)
+        .add_rate_limited(state, M::POST, paths::REFRESH, auth::refresh)
+        .add(M::POST, paths::REVOKE, auth::revoke)
+        .add(M::GET, paths::PROTECTED, auth::protected)
+        .add(M::GET, paths::SESSIONS, auth::sessions)
+        .add(M::DELETE, paths::SESSION, auth::end_session)
+        .add(M::POST, paths::LOGOUT_ALL, auth::logout_all)
+        .add_rate_limited(state, M::POST, paths::PASSWORD, auth::change_password)
+        .add(M::GET, paths::ADMIN_USERS, admin::list_users)
+        .add(M::PATCH, paths::ADMIN_USER_ROLE, admin::set_role)
+        .add(M::PATCH, paths::ADMIN_USER_ACTIVE, admin::set_active)
         .add(
             M::POST,
-            "/admin/users/{id}/revoke-sessions",
+            paths::ADMIN_USER_REVOKE_SESSIONS,
             admin::revoke_sessions,
         )
-        .add(M::GET, "/admin/audit", admin::audit_log)
+        .add(M::GET, paths::ADMIN_AUDIT, admin::audit_log)
 }
 
 fn api_router(state: &AppState) -> Router<AppState> {

@@ -1,7 +1,7 @@
 //! Lockout counters: per subject (an account, a name, a client network), the
-//! places taken in the current window. A window is `window` seconds long;
-//! in the database it starts at its first place, in Redis windows are fixed
-//! slices of the (injectable) clock.
+//! places taken in the current window. A window is `window` seconds long
+//! (`LOCKOUT_WINDOW`); in the database it starts at its first place, in
+//! Redis windows are fixed slices of the (injectable) clock.
 
 use std::sync::Arc;
 
@@ -32,37 +32,32 @@ pub trait LockoutCounters: Send + Sync {
     /// Takes one place in each budget (`subject`, `threshold`) of the window
     /// of `now`, all or none: none when any budget is full. Atomic however
     /// many callers take places at once.
-    async fn take(
-        &self,
-        budgets: &[(&str, i64)],
-        window: i64,
-        now: i64,
-    ) -> Result<Taken, StoreError>;
+    async fn take(&self, budgets: &[(&str, i64)], now: i64) -> Result<Taken, StoreError>;
 
     /// Starts `subject`'s count again.
-    async fn clear(&self, subject: &str, window: i64, now: i64) -> Result<(), StoreError>;
+    async fn clear(&self, subject: &str, now: i64) -> Result<(), StoreError>;
 
     /// Gives a place back to the window it was taken from (if that window
     /// is still the current one).
-    async fn give_back(&self, place: &Place, window: i64, now: i64) -> Result<(), StoreError>;
+    async fn give_back(&self, place: &Place, now: i64) -> Result<(), StoreError>;
 
     /// Drops the counters whose window has ended; returns how many.
-    async fn delete_expired(&self, window: i64, now: i64) -> Result<u64, StoreError>;
+    async fn delete_expired(&self, now: i64) -> Result<u64, StoreError>;
 }
 
 /// The counters in the `login_failures` table.
-pub struct InDatabase(pub Db);
+pub struct InDatabase {
+    pub db: Db,
+    /// The window's length in seconds.
+    pub window: i64,
+}
 
 #[async_trait]
 impl LockoutCounters for InDatabase {
-    async fn take(
-        &self,
-        budgets: &[(&str, i64)],
-        window: i64,
-        now: i64,
-    ) -> Result<Taken, StoreError> {
+    async fn take(&self, budgets: &[(&str, i64)], now: i64) -> Result<Taken, StoreError> {
+        let window = self.window;
         // One transaction: a full budget rolls back the places taken before.
-        let mut tx = self.0.begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         let mut places = Vec::with_capacity(budgets.len());
         for (subject, threshold) in budgets {
             // An upsert whose update only happens while the budget has room
@@ -102,31 +97,31 @@ impl LockoutCounters for InDatabase {
         Ok(Taken::Places(places))
     }
 
-    async fn clear(&self, subject: &str, _window: i64, _now: i64) -> Result<(), StoreError> {
+    async fn clear(&self, subject: &str, _now: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM login_failures WHERE subject = $1")
             .bind(subject)
-            .execute(&self.0.writer)
+            .execute(&self.db.writer)
             .await?;
         Ok(())
     }
 
-    async fn give_back(&self, place: &Place, _window: i64, _now: i64) -> Result<(), StoreError> {
+    async fn give_back(&self, place: &Place, _now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE login_failures SET failures = failures - 1 \
              WHERE subject = $1 AND window_start = $2 AND failures > 0",
         )
         .bind(&place.subject)
         .bind(place.window_start)
-        .execute(&self.0.writer)
+        .execute(&self.db.writer)
         .await?;
         Ok(())
     }
 
-    async fn delete_expired(&self, window: i64, now: i64) -> Result<u64, StoreError> {
+    async fn delete_expired(&self, now: i64) -> Result<u64, StoreError> {
         Ok(
             sqlx::query("DELETE FROM login_failures WHERE window_start <= $1")
-                .bind(now - window)
-                .execute(&self.0.writer)
+                .bind(now - self.window)
+                .execute(&self.db.writer)
                 .await?
                 .rows_affected(),
         )
@@ -158,52 +153,49 @@ return 0
 /// `lockout:<subject>:<window number>`, expiring with the window.
 pub struct InRedis {
     redis: RedisStore,
+    window: i64,
     scripts: Arc<(redis::Script, redis::Script)>,
 }
 
 impl InRedis {
-    pub fn new(redis: RedisStore) -> Self {
+    pub fn new(redis: RedisStore, window: i64) -> Self {
         InRedis {
             redis,
+            window,
             scripts: Arc::new((redis::Script::new(TAKE), redis::Script::new(GIVE_BACK))),
         }
     }
 
     /// The key of `subject`'s counter in the window of `now`, and the
     /// window's start.
-    fn key(&self, subject: &str, window: i64, now: i64) -> (String, i64) {
-        let slice = now.div_euclid(window);
+    fn key(&self, subject: &str, now: i64) -> (String, i64) {
+        let slice = now.div_euclid(self.window);
         (
             self.redis.key(&format!("lockout:{subject}:{slice}")),
-            slice * window,
+            slice * self.window,
         )
     }
 }
 
 #[async_trait]
 impl LockoutCounters for InRedis {
-    async fn take(
-        &self,
-        budgets: &[(&str, i64)],
-        window: i64,
-        now: i64,
-    ) -> Result<Taken, StoreError> {
+    async fn take(&self, budgets: &[(&str, i64)], now: i64) -> Result<Taken, StoreError> {
         let mut invocation = self.scripts.0.prepare_invoke();
         let mut window_start = now;
         for (subject, _) in budgets {
-            let (key, start) = self.key(subject, window, now);
+            let (key, start) = self.key(subject, now);
             window_start = start;
             invocation.key(key);
         }
         for (_, threshold) in budgets {
             invocation.arg(threshold);
         }
-        invocation.arg(window);
+        invocation.arg(self.window);
         let mut conn = self.redis.conn.clone();
         let counts: Vec<i64> = invocation.invoke_async(&mut conn).await?;
         if counts.is_empty() {
             return Ok(Taken::Full {
-                window_ends: window_start + window,
+                window_ends: window_start + self.window,
             });
         }
         Ok(Taken::Places(
@@ -219,17 +211,17 @@ impl LockoutCounters for InRedis {
         ))
     }
 
-    async fn clear(&self, subject: &str, window: i64, now: i64) -> Result<(), StoreError> {
+    async fn clear(&self, subject: &str, now: i64) -> Result<(), StoreError> {
         let mut conn = self.redis.conn.clone();
         redis::cmd("DEL")
-            .arg(self.key(subject, window, now).0)
+            .arg(self.key(subject, now).0)
             .query_async::<()>(&mut conn)
             .await?;
         Ok(())
     }
 
-    async fn give_back(&self, place: &Place, window: i64, now: i64) -> Result<(), StoreError> {
-        let (key, start) = self.key(&place.subject, window, now);
+    async fn give_back(&self, place: &Place, now: i64) -> Result<(), StoreError> {
+        let (key, start) = self.key(&place.subject, now);
         if start != place.window_start {
             return Ok(());
         }
@@ -243,7 +235,7 @@ impl LockoutCounters for InRedis {
     }
 
     /// Redis expires its counters itself.
-    async fn delete_expired(&self, _window: i64, _now: i64) -> Result<u64, StoreError> {
+    async fn delete_expired(&self, _now: i64) -> Result<u64, StoreError> {
         Ok(0)
     }
 }

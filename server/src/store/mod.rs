@@ -20,7 +20,7 @@ pub use self::{
     revocations::RevocationStore,
     sessions::SessionRecords,
 };
-use crate::{auth::Clock, config::RateLimit, db::Db};
+use crate::{auth::Clock, config::Config, db::Db};
 
 /// The store could not answer. Callers fail closed: 503, never an unchecked token.
 #[derive(Debug, thiserror::Error)]
@@ -43,23 +43,24 @@ pub struct Stores {
 
 impl Stores {
     /// Redis when it is configured, the database otherwise.
-    pub fn open(
-        db: &Db,
-        redis: Option<&RedisStore>,
-        rate_limit: Option<RateLimit>,
-        clock: &Clock,
-    ) -> Stores {
-        let rate_limiter =
-            rate_limit.map(|limit| RateLimiter::new(limit, redis.cloned(), clock.clone()));
+    pub fn open(db: &Db, redis: Option<&RedisStore>, config: &Config, clock: &Clock) -> Stores {
+        let rate_limiter = config
+            .http
+            .auth_rate_limit
+            .map(|limit| RateLimiter::new(limit, redis.cloned(), clock.clone()));
+        let window = config.lockout.window.as_secs() as i64;
         match redis {
             Some(redis) => Stores {
-                lockout: Arc::new(lockout::InRedis::new(redis.clone())),
+                lockout: Arc::new(lockout::InRedis::new(redis.clone(), window)),
                 revocations: Arc::new(revocations::InRedis(redis.clone())),
                 sessions: SessionRecords::new(sessions::InRedis(redis.clone())),
                 rate_limiter,
             },
             None => Stores {
-                lockout: Arc::new(lockout::InDatabase(db.clone())),
+                lockout: Arc::new(lockout::InDatabase {
+                    db: db.clone(),
+                    window,
+                }),
                 revocations: Arc::new(revocations::InDatabase(db.clone())),
                 sessions: SessionRecords::new(sessions::InDatabase(db.clone())),
                 rate_limiter,

@@ -215,15 +215,7 @@ async fn a_deactivation_ends_the_sessions_even_when_the_generation_cannot_move()
             "remembered by the cache"
         );
         let id = victim["user"]["id"].as_i64().unwrap();
-        let path = format!("/api/admin/users/{id}/active");
-        let (status, body) = app
-            .call(
-                Method::PATCH,
-                &path,
-                &admin,
-                Some(json!({"isActive": false})),
-            )
-            .await;
+        let (status, body) = app.set_active(&admin, id, false).await;
         assert_eq!(
             status,
             StatusCode::OK,
@@ -234,15 +226,7 @@ async fn a_deactivation_ends_the_sessions_even_when_the_generation_cannot_move()
             StatusCode::UNAUTHORIZED,
             "{backend:?}"
         );
-        let (status, _) = app
-            .call(
-                Method::PATCH,
-                &path,
-                &admin,
-                Some(json!({"isActive": true})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(app.set_active(&admin, id, true).await.0, StatusCode::OK);
         assert_eq!(
             app.refresh(refresh).await.0,
             StatusCode::UNAUTHORIZED,

@@ -134,3 +134,20 @@ async fn swagger_ui_is_served_from_the_binary() {
     let bundle = app.get("/docs/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status(), StatusCode::OK);
 }
+
+/// The browser app's calls name their paths once (`app::api::paths`): each
+/// is a route the server serves, with that method.
+#[tokio::test]
+async fn every_call_of_the_browser_app_is_a_served_route() {
+    let running = spawn_app(Backend::Sqlite).await;
+    let served = server::http::api_routes(running.state());
+    for (method, path) in app::api::paths::CALLED_BY_THE_APP {
+        assert!(
+            served
+                .served()
+                .iter()
+                .any(|(m, p)| m.as_str() == *method && p == path),
+            "the app calls {method} {path}, which the server does not serve"
+        );
+    }
+}

@@ -1,12 +1,18 @@
-//! The scenarios of the benchmark, each bounded in time and requests.
+//! The scenarios of the benchmark, each bounded in time and requests: the
+//! single-endpoint ones here, those that load two things at once in
+//! `contention`, and the Rust client's loads in `loads`.
+
+mod contention;
+mod loads;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use reqwest::Client;
 use serde_json::{json, Value};
 
+use self::loads::{bearer_load, login_load, refresh_load};
 use crate::{
-    load::{drive, Budget, Stats, Summary},
+    load::{Budget, Summary},
     server::{Server, Shared, Store},
     wrk, Row,
 };
@@ -82,83 +88,6 @@ async fn login(client: &Client, server: &Server, username: &str) -> Value {
 
 fn text(v: &Value, key: &str) -> String {
     v[key].as_str().expect("a string field").to_string()
-}
-
-/// GET `path` with a Bearer token from many workers; a worker's state is (client, url, token).
-async fn bearer_load(
-    budget: Arc<Budget>,
-    workers: usize,
-    targets: Vec<(Client, String, String)>,
-) -> Stats {
-    let states = (0..workers)
-        .map(|i| targets[i % targets.len()].clone())
-        .collect();
-    drive(
-        budget,
-        states,
-        |(client, url, token): (Client, String, String)| async move {
-            let ok = match client.get(&url).bearer_auth(&token).send().await {
-                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            ((client, url, token), ok)
-        },
-    )
-    .await
-}
-
-async fn login_load(budget: Arc<Budget>, workers: usize, client: Client, url: String) -> Stats {
-    let states = (0..workers)
-        .map(|_| (client.clone(), url.clone()))
-        .collect();
-    drive(
-        budget,
-        states,
-        |(client, url): (Client, String)| async move {
-            let body = json!({"username": "bench", "password": PASSWORD});
-            let ok =
-                matches!(client.post(&url).json(&body).send().await, Ok(r) if r.status() == 200);
-            ((client, url), ok)
-        },
-    )
-    .await
-}
-
-/// Each worker rotates its own refresh token in a chain.
-async fn refresh_load(
-    budget: Arc<Budget>,
-    client: Client,
-    url: String,
-    tokens: Vec<String>,
-) -> Stats {
-    let states = tokens
-        .into_iter()
-        .map(|t| (client.clone(), url.clone(), t))
-        .collect();
-    drive(
-        budget,
-        states,
-        |(client, url, token): (Client, String, String)| async move {
-            let response = client
-                .post(&url)
-                .json(&json!({"refreshToken": token}))
-                .send()
-                .await;
-            let next = match response {
-                Ok(r) if r.status() == 200 => r
-                    .json::<Value>()
-                    .await
-                    .ok()
-                    .and_then(|v| v["data"]["refreshToken"].as_str().map(str::to_string)),
-                _ => None,
-            };
-            match next {
-                Some(next) => ((client, url, next), true),
-                None => ((client, url, token), false),
-            }
-        },
-    )
-    .await
 }
 
 impl Run {
@@ -383,102 +312,6 @@ impl Run {
         shared.remove().await;
         rows
     }
-
-    /// Logins (8 at once) while 32 connections ask for pages as fast as the
-    /// server renders them: the logins must keep a share of the cores.
-    async fn logins_during_a_page_flood(
-        &self,
-        backend: &str,
-        server: &Server,
-        client: &Client,
-    ) -> Row {
-        eprintln!("[{backend}] logins during a page flood");
-        let logins = tokio::spawn(login_load(
-            self.budget(),
-            8,
-            client.clone(),
-            server.url("/api/auth/login"),
-        ));
-        let pages = if self.use_wrk {
-            wrk::page(
-                &server.url("/login"),
-                32,
-                self.duration,
-                self.wrk_cap(server, client),
-            )
-            .await
-        } else {
-            let target = vec![(client.clone(), server.url("/login"), String::new())];
-            Summary::from(&bearer_load(self.budget(), 32, target).await)
-        };
-        let logins = logins.await.expect("logins");
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        let limit = cores / bcrypt_hash_secs(self.bcrypt_cost);
-        let note = format!(
-            "{:.2} of the bcrypt limit ({limit:.1}/s), beside {:.0} pages/s (p99 {:.1} ms)",
-            logins.rps() / limit,
-            pages.rps,
-            pages.p99_ms
-        );
-        row(
-            backend,
-            "login during a page flood",
-            &logins,
-            server.take_peak_rss_mb(),
-            note,
-        )
-    }
-
-    /// Two processes on one PostgreSQL and Redis: tokens issued by the first,
-    /// validated through both, revoked through the second.
-    async fn scale_out(
-        &self,
-        backend: &str,
-        shared: &Shared,
-        first: &Server,
-        client: &Client,
-    ) -> Row {
-        eprintln!("[{backend}] scale-out");
-        let second = Server::start(&self.server, shared, self.bcrypt_cost);
-        let issued = register(
-            client,
-            first,
-            &format!("scale{}", uuid::Uuid::new_v4().simple()),
-        )
-        .await;
-        let token = text(&issued, "accessToken");
-        let targets = vec![
-            (
-                client.clone(),
-                first.url("/api/auth/validate"),
-                token.clone(),
-            ),
-            (
-                client.clone(),
-                second.url("/api/auth/validate"),
-                token.clone(),
-            ),
-        ];
-        let stats = bearer_load(self.budget(), 32, targets).await;
-        let rss = first.take_peak_rss_mb().max(second.take_peak_rss_mb());
-        let revoked = client
-            .post(second.url("/api/auth/revoke"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .map(|r| r.status() == 200);
-        let rejected = client
-            .get(first.url("/api/auth/me"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .map(|r| r.status() == 401);
-        let note = match (revoked, rejected) {
-            (Ok(true), Ok(true)) => "revoked via B, rejected by A at once".to_string(),
-            _ => "REVOCATION NOT SHARED".to_string(),
-        };
-        row(backend, "scale-out: validate x2", &stats, rss, note)
-    }
 }
 
 /// Seconds one bcrypt hash takes here at `cost` (the best of three).
@@ -490,50 +323,4 @@ pub fn bcrypt_hash_secs(cost: u32) -> f64 {
             started.elapsed().as_secs_f64()
         })
         .fold(f64::MAX, f64::min)
-}
-
-/// The release WASM, after brotli: the bundle every page loads (raw and
-/// compressed), and the files of the lazy pages, each loaded when its page
-/// is first shown (`cargo leptos build --split`).
-pub struct WasmSize {
-    pub raw: usize,
-    pub brotli: usize,
-    pub lazy_files: usize,
-    pub lazy_brotli: usize,
-}
-
-pub fn wasm_size() -> Option<WasmSize> {
-    let mut size = WasmSize {
-        raw: 0,
-        brotli: 0,
-        lazy_files: 0,
-        lazy_brotli: 0,
-    };
-    for entry in std::fs::read_dir("target/site/pkg").ok()? {
-        let path = entry.ok()?.path();
-        if path.extension().is_none_or(|e| e != "wasm") {
-            continue;
-        }
-        let raw = std::fs::read(&path).ok()?;
-        let brotli = brotli_size(&raw)?;
-        let name = path.file_name()?.to_string_lossy();
-        if name.starts_with("split_") || name.starts_with("chunk_") {
-            size.lazy_files += 1;
-            size.lazy_brotli += brotli;
-        } else {
-            size.raw = raw.len();
-            size.brotli = brotli;
-        }
-    }
-    (size.raw > 0).then_some(size)
-}
-
-fn brotli_size(raw: &[u8]) -> Option<usize> {
-    let mut compressed = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &raw[..], &mut compressed, &params).ok()?;
-    Some(compressed.len())
 }
