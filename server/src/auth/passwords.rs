@@ -28,10 +28,10 @@ pub enum HashError {
 /// The nice value of the hashing threads. A hash at nice 0 takes a whole
 /// core from validations that cost microseconds; in the idle class (as
 /// before) it got nothing at all while pages kept the cores busy, and logins
-/// timed out. At nice 5 a hash weighs a third of a request thread (335
-/// against 1024): it gives way to a waking request, and still gets about a
-/// quarter of each core under any load.
-const HASHING_NICE: i32 = 5;
+/// could time out. At nice 10 a hash weighs about a tenth of a request thread
+/// (110 against 1024): it gives way to a waking request, and still gets its
+/// share of each core under any load (docs/performance.md compares nice 5).
+const HASHING_NICE: i32 = 10;
 
 #[derive(Clone)]
 pub struct PasswordHasher {
