@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Declares [`AuditKind`] with its wire name, once.
 macro_rules! audit_kinds {
-    ($($(#[$doc:meta])* $kind:ident => $name:literal,)*) => {
+    ($($(#[$doc:meta])* $kind:ident => $name:tt,)*) => {
         /// What happened. On the wire, in the database and in the metrics it
         /// is named in snake case (`login_failed`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

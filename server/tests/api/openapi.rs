@@ -111,6 +111,13 @@ async fn operations_carry_their_statuses_security_and_examples() {
         schemas["ErrorEnvelope"]["properties"]["data"]["type"],
         "null"
     );
+    // The schema names each kind as the server writes it, or every client
+    // generated from the document rejects the audit log.
+    let wire_names: Vec<&str> = app::api::AuditKind::ALL
+        .iter()
+        .map(|kind| kind.as_str())
+        .collect();
+    assert_eq!(schemas["AuditKind"]["enum"], serde_json::json!(wire_names));
 }
 
 #[tokio::test]
