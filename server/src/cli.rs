@@ -1,6 +1,6 @@
-//! The operator's commands: `server admin create` and `server admin
-//! promote`. They parse their arguments and ask the auth domain, as the
-//! API does.
+//! The operator's commands: `server admin create`, `server admin promote`
+//! and `server admin set-password`. They parse their arguments and ask the
+//! auth domain, as the API does.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -46,6 +46,13 @@ pub enum AdminCommand {
     /// Give an existing user the Admin role.
     Promote {
         /// Username or email.
+        username: String,
+    },
+    /// Set a user's password (read like `create`'s) and end every session
+    /// of the user: the way back in for someone who cannot receive mail.
+    SetPassword {
+        /// Username or email.
+        #[arg(long)]
         username: String,
     },
 }
@@ -122,6 +129,18 @@ pub async fn run(command: AdminCommand, config: Config) -> Result<String, CliErr
             Err(AuthError::NotFound) => Err(CliError::Failed(format!("no user named {username}"))),
             Err(other) => Err(other.into()),
         },
+        AdminCommand::SetPassword { username } => {
+            let password = read_password()?;
+            match auth.set_password(&username, &password).await {
+                Ok(ended) => Ok(format!(
+                    "the password of {username} is set; {ended} sessions ended"
+                )),
+                Err(AuthError::NotFound) => {
+                    Err(CliError::Failed(format!("no user named {username}")))
+                }
+                Err(other) => Err(other.into()),
+            }
+        }
     }
 }
 

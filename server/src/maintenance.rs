@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tokio::time::MissedTickBehavior;
+use tokio::{task::JoinHandle, time::MissedTickBehavior};
 
 use crate::state::AppState;
 
@@ -12,9 +12,9 @@ use crate::state::AppState;
 const CLEANUP_EVERY: Duration = Duration::from_secs(600);
 
 /// Starts both loops (call within the Tokio runtime).
-pub fn spawn(state: &AppState) {
+pub fn spawn(state: &AppState) -> [JoinHandle<()>; 2] {
     let cleanup = state.clone();
-    tokio::spawn(async move {
+    let cleaning = tokio::spawn(async move {
         let mut ticks = tokio::time::interval(CLEANUP_EVERY);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -24,7 +24,7 @@ pub fn spawn(state: &AppState) {
     });
     let sweep = state.clone();
     let grace = sweep.auth.refresh_tokens().grace().max(1) as u64;
-    tokio::spawn(async move {
+    let sweeping = tokio::spawn(async move {
         let mut ticks = tokio::time::interval(Duration::from_secs(grace));
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -35,6 +35,7 @@ pub fn spawn(state: &AppState) {
             }
         }
     });
+    [cleaning, sweeping]
 }
 
 /// Deletes expired refresh families, revocations, lockout counters and

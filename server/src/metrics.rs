@@ -20,6 +20,38 @@ struct Inner {
     latency: HistogramVec,
     auth_events: IntCounterVec,
     bcrypt_queue_depth: IntGauge,
+    mails: IntCounterVec,
+}
+
+/// What became of a mail the outbox worker took up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailOutcome {
+    /// Handed to the relay, or written to its file.
+    Sent,
+    /// The relay failed; it is tried again later.
+    Retried,
+    /// Nothing left to say (the account changed or went since).
+    Dropped,
+    /// Failed for a day, or refused for good: logged as an error.
+    GivenUp,
+}
+
+impl MailOutcome {
+    const ALL: [MailOutcome; 4] = [
+        MailOutcome::Sent,
+        MailOutcome::Retried,
+        MailOutcome::Dropped,
+        MailOutcome::GivenUp,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            MailOutcome::Sent => "sent",
+            MailOutcome::Retried => "retried",
+            MailOutcome::Dropped => "dropped",
+            MailOutcome::GivenUp => "given_up",
+        }
+    }
 }
 
 /// Latency buckets in seconds: validation is sub-millisecond, a login is a
@@ -62,11 +94,23 @@ impl Metrics {
             "Password hashes waiting for a free core.",
         )
         .expect("valid metric");
+        let mails = IntCounterVec::new(
+            Opts::new(
+                "mails_total",
+                "Mails the outbox worker took up, by what became of them.",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        for outcome in MailOutcome::ALL {
+            mails.with_label_values(&[outcome.as_str()]);
+        }
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(auth_events.clone()),
             Box::new(bcrypt_queue_depth.clone()),
+            Box::new(mails.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
@@ -80,6 +124,7 @@ impl Metrics {
             latency,
             auth_events,
             bcrypt_queue_depth,
+            mails,
         }))
     }
 
@@ -97,6 +142,10 @@ impl Metrics {
 
     pub fn auth_event(&self, kind: AuditKind) {
         self.0.auth_events.with_label_values(&[kind.as_str()]).inc();
+    }
+
+    pub fn mail(&self, outcome: MailOutcome) {
+        self.0.mails.with_label_values(&[outcome.as_str()]).inc();
     }
 
     pub fn bcrypt_queue_depth(&self) -> IntGauge {
@@ -139,6 +188,7 @@ mod tests {
         assert!(text.contains(r#"auth_events_total{event="login_failed"} 1"#));
         assert!(text.contains(r#"auth_events_total{event="lockout"} 0"#));
         assert!(text.contains("bcrypt_queue_depth 0"));
+        assert!(text.contains(r#"mails_total{outcome="retried"} 0"#));
         assert!(text.contains(
             r#"http_request_duration_seconds_bucket{method="GET",route="/api/auth/me",le="0.0025"} 1"#
         ));

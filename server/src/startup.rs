@@ -6,13 +6,14 @@ use axum_server::{tls_rustls::RustlsConfig, Handle};
 use hyper_util::{rt::TokioExecutor, server::conn::auto::Builder as HttpBuilder};
 
 use leptos::config::LeptosOptions;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
     auth::{AuthError, AuthService, Clock},
     config::Config,
     db::Db,
     http::{self, extract::ClientAddresses},
+    mail::{self, Postman, Transport},
     maintenance,
     metrics::Metrics,
     state::{AppState, Services},
@@ -34,6 +35,8 @@ pub enum StartupError {
     },
     #[error("TLS_CERT/TLS_KEY: {0}")]
     Tls(std::io::Error),
+    #[error("{0}")]
+    Mail(String),
 }
 
 /// A bound, ready-to-run server.
@@ -42,6 +45,8 @@ pub struct Application {
     tls: Option<RustlsConfig>,
     router: axum::Router,
     pub state: AppState,
+    /// The outbox worker and the upkeep loops: they stop with the server.
+    background: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -78,9 +83,10 @@ impl Application {
             db.clone(),
             &stores,
             redis.as_ref(),
-            clock,
+            clock.clone(),
             metrics.clone(),
         )?;
+        let mut background = vec![postman(&config, &auth, clock, metrics.clone())?.spawn()];
         let state = AppState::new(Services {
             leptos_options: leptos_options(&config),
             client_addresses: ClientAddresses::new(config.http.trusted_proxies.clone()),
@@ -91,13 +97,14 @@ impl Application {
             metrics,
             stores,
         });
-        maintenance::spawn(&state);
+        background.extend(maintenance::spawn(&state));
         let router = http::router(state.clone());
         Ok(Application {
             listener,
             tls,
             router,
             state,
+            background,
         })
     }
 
@@ -132,7 +139,7 @@ impl Application {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let listener = self.listener.into_std()?;
-        match self.tls {
+        let served = match self.tls {
             Some(tls) => {
                 let mut server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle);
                 limit_slow_clients(server.http_builder(), grace);
@@ -143,8 +150,39 @@ impl Application {
                 limit_slow_clients(server.http_builder(), grace);
                 server.serve(service).await
             }
+        };
+        for task in self.background {
+            task.abort();
         }
+        served
     }
+}
+
+/// The outbox worker: through the relay of `SMTP_URL`, or into files.
+fn postman(
+    config: &Config,
+    auth: &AuthService,
+    clock: Clock,
+    metrics: Metrics,
+) -> Result<Postman, StartupError> {
+    let transport = Transport::new(config.mail.smtp.as_ref(), mail::files_dir(&config.data_dir))
+        .map_err(|e| StartupError::Mail(format!("SMTP_URL: {e}")))?;
+    if transport.is_files() {
+        tracing::info!(dir = %mail::files_dir(&config.data_dir).display(), "no SMTP_URL: mails are written as files");
+    }
+    Ok(Postman {
+        outbox: auth.outbox().clone(),
+        log_links: transport.is_files() && !config.is_production(),
+        transport,
+        composer: Arc::new(auth.clone()),
+        from: config
+            .mail
+            .from
+            .parse()
+            .map_err(|e| StartupError::Mail(format!("MAIL_FROM: {e}")))?,
+        clock,
+        metrics,
+    })
 }
 
 /// A client that trickles its headers in holds a connection without ever

@@ -42,6 +42,12 @@ audit_kinds! {
     SessionEnded => "session_ended",
     LogoutAll => "logout_all",
     PasswordChanged => "password_changed",
+    EmailVerified => "email_verified",
+    PasswordResetRequested => "password_reset_requested",
+    PasswordReset => "password_reset",
+    EmailChangeRequested => "email_change_requested",
+    EmailChanged => "email_changed",
+    AccountDeleted => "account_deleted",
 }
 
 impl AuditKind {

@@ -1,11 +1,16 @@
 //! The wire types of the JSON auth API (`shared/api-contract.md`). Field names
 //! are camelCase on the wire; every response body is an [`Envelope`].
 
+mod account;
 mod audit;
 pub mod paths;
 
 use serde::{Deserialize, Serialize};
 
+pub use account::{
+    Account, AccountDeletion, AccountUpdate, EmailChangeRequest, ForgotPasswordRequest, Locale,
+    ResetPasswordRequest, VerifyEmailRequest, EMAIL_NOT_VERIFIED,
+};
 pub use audit::{AuditEntry, AuditKind};
 
 /// The body of every JSON response, success or failure.

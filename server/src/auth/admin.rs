@@ -8,6 +8,7 @@ use super::{
     client::ClientInfo,
     clock::rfc3339,
     refresh::revoke_user_families_in,
+    sign_in::Creation,
     users::{self, Guarded},
     AuthError, AuthService, Authenticated,
 };
@@ -26,6 +27,13 @@ impl Paging {
             i64::from(self.page - 1) * i64::from(self.page_size),
         )
     }
+}
+
+/// Who did it, for an audit detail: by id, so that deleting the actor's
+/// account takes their name out of the log (the event's user is the one
+/// acted on).
+pub(super) fn by(actor: &Authenticated) -> String {
+    format!("by user #{}", actor.user.id)
 }
 
 impl AuthService {
@@ -81,11 +89,7 @@ impl AuthService {
         tx.commit().await?;
         self.settle(guarded, "The last active admin cannot be demoted.")
             .await?;
-        let detail = format!(
-            "user {id} is now {} (by {})",
-            role.as_str(),
-            actor.user.username
-        );
+        let detail = format!("user {id} is now {} ({})", role.as_str(), by(actor));
         let event = AuditEvent::new(AuditKind::RoleChanged)
             .user(id)
             .detail(&detail);
@@ -120,7 +124,7 @@ impl AuthService {
         } else {
             AuditKind::UserDeactivated
         };
-        let detail = format!("by {}", actor.user.username);
+        let detail = by(actor);
         let event = AuditEvent::new(kind).user(id).detail(&detail);
         self.0.audit.record(event, client, now).await;
         self.admin_view(id).await
@@ -156,7 +160,7 @@ impl AuthService {
             .refresh
             .revoke_user_families(id, "revoked by an admin", None, now)
             .await?;
-        let detail = format!("{revoked} by {}", actor.user.username);
+        let detail = format!("{revoked} {}", by(actor));
         let event = AuditEvent::new(AuditKind::SessionsRevoked)
             .user(id)
             .detail(&detail);
@@ -183,13 +187,13 @@ impl AuthService {
     /// the registration rules apply as to anyone.
     #[tracing::instrument(skip_all)]
     pub async fn create_admin(&self, req: &RegisterRequest) -> Result<User, AuthError> {
-        self.create_account(
-            req,
-            Role::Admin,
-            &ClientInfo::default(),
-            Some("admin created on the command line"),
-        )
-        .await
+        let creation = Creation {
+            role: Role::Admin,
+            verified: true,
+            detail: Some("admin created on the command line"),
+        };
+        self.create_account(req, creation, &ClientInfo::default())
+            .await
     }
 
     /// Gives the user named `name` (username or email) the Admin role.

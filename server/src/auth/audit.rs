@@ -132,6 +132,27 @@ impl AuditLog {
         }
     }
 
+    /// Takes the names of a deleted account out of the log, within the
+    /// transaction that deletes it: its own events (by id) and the failed
+    /// logins that typed its username or address (`keys`, lower-cased).
+    pub async fn forget_names_in(
+        &self,
+        tx: &mut crate::auth::users::WriteTx,
+        user_id: i64,
+        keys: &[String; 2],
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE audit_events SET username = NULL \
+             WHERE user_id = $1 OR (user_id IS NULL AND LOWER(username) IN ($2, $3))",
+        )
+        .bind(user_id)
+        .bind(&keys[0])
+        .bind(&keys[1])
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
     /// Counts and logs an event that the statement which caused it has
     /// already stored (a refresh-token claim stores its own: migration 0004).
     pub fn announce(&self, event: &AuditEvent<'_>, client: &ClientInfo) {

@@ -20,6 +20,12 @@ pub enum AuthError {
     InvalidRefreshToken,
     #[error("not found")]
     NotFound,
+    /// The account's address must be verified first (`EMAIL_VERIFICATION=required`).
+    #[error("email not verified")]
+    EmailNotVerified,
+    /// A mailed link's token that is malformed, unknown, used or expired.
+    #[error("invalid link token")]
+    InvalidLink,
     /// The database or Redis cannot answer now: a 503, not a bug.
     #[error("store unavailable")]
     Unavailable(#[source] StoreError),

@@ -117,6 +117,14 @@ impl Lockout {
         Ok(())
     }
 
+    /// Starts the account's count again (its password was reset or set by
+    /// the operator, or the account went).
+    pub async fn clear_account(&self, user_id: i64, now: i64) -> Result<(), StoreError> {
+        self.counters
+            .clear(&Self::subject_key(Subject::Account(user_id)), now)
+            .await
+    }
+
     /// Drops counters whose window has ended (Redis expires its own).
     pub async fn delete_expired(&self, now: i64) -> Result<u64, StoreError> {
         self.counters.delete_expired(now).await

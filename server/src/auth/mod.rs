@@ -4,9 +4,12 @@
 //!
 //! `AuthService` is the one entry point, its operations a file each by what
 //! they are for: `sign_in` (register, login, refresh), `authenticate` (a
-//! Bearer token), `sessions` (self-service), `admin`.
+//! Bearer token), `sessions` (logout and the user's sessions), `account`
+//! (self-service), `recovery` (email verification and password reset, by
+//! mailed links), `admin`; `mailing` writes the mails they send.
 
 pub mod access_token;
+mod account;
 pub mod admin;
 pub mod audit;
 mod authenticate;
@@ -16,11 +19,14 @@ pub mod common_passwords;
 mod error;
 mod group_commit;
 pub mod lockout;
+pub mod mail_tokens;
+mod mailing;
 pub mod passwords;
+pub mod recovery;
 pub mod refresh;
 pub mod revocation;
 pub mod sessions;
-mod sign_in;
+pub mod sign_in;
 pub mod users;
 pub mod validation_cache;
 
@@ -34,8 +40,9 @@ use self::{
 };
 pub use self::{access_token::Claims, client::ClientInfo, clock::Clock, error::AuthError};
 use crate::{
-    config::Config,
+    config::{Config, MailSettings},
     db::Db,
+    mail::Outbox,
     metrics::Metrics,
     store::{RedisStore, Stores},
 };
@@ -67,6 +74,9 @@ struct Inner {
     revocations: RevocationList,
     lockout: Lockout,
     audit: AuditLog,
+    /// The mails of the account lifecycle, sent after the response.
+    outbox: Outbox,
+    mail: MailSettings,
     /// Audit events older than this are deleted; `None` keeps them.
     audit_retention_secs: Option<i64>,
     validation: ValidationCache,
@@ -95,6 +105,8 @@ impl AuthService {
             revocations: RevocationList::new(stores.revocations.clone(), validation.clone()),
             lockout: Lockout::new(stores.lockout.clone(), &config.lockout),
             audit: AuditLog::new(db.clone(), metrics),
+            outbox: Outbox::new(db.clone()),
+            mail: config.mail.clone(),
             audit_retention_secs: config.audit_retention.map(|d| d.as_secs() as i64),
             validation,
             clock,
@@ -110,23 +122,30 @@ impl AuthService {
         &self.0.refresh
     }
 
+    pub fn outbox(&self) -> &Outbox {
+        &self.0.outbox
+    }
+
     pub async fn user(&self, id: i64) -> Result<Option<User>, AuthError> {
         Ok(users::find_by_id(&self.0.db, id)
             .await?
             .map(|row| row.to_api()))
     }
 
-    /// Deletes expired refresh families, revocations and lockout counters,
-    /// and the audit events older than the retention.
+    /// Deletes expired refresh families, revocations, lockout counters,
+    /// link tokens and mail throttles, and the audit events older than the
+    /// retention.
     pub async fn cleanup(&self) -> Result<u64, AuthError> {
         let now = self.0.clock.now();
         let families = self.0.refresh.delete_expired(now).await?;
         let revocations = self.0.revocations.delete_expired(now).await?;
         let counters = self.0.lockout.delete_expired(now).await?;
+        let links = mail_tokens::delete_expired(&self.0.db, now).await?;
+        let throttles = self.0.outbox.delete_expired(now).await?;
         let events = match self.0.audit_retention_secs {
             Some(keep) => self.0.audit.delete_older_than(now - keep).await?,
             None => 0,
         };
-        Ok(families + revocations + counters + events)
+        Ok(families + revocations + counters + links + throttles + events)
     }
 }

@@ -1,12 +1,9 @@
-//! Self-service: logging out, a user's own sessions, and changing the password.
+//! Logging out, a user's own sessions, and changing the password.
 
-use app::{
-    api::{AuditKind, PasswordChangeRequest, SessionInfo},
-    rules::{Password, PASSWORDS_DIFFER},
-};
+use app::api::{AuditKind, PasswordChangeRequest, SessionInfo};
 
 use super::{
-    audit::AuditEvent, client::ClientInfo, clock::rfc3339, common_passwords,
+    audit::AuditEvent, client::ClientInfo, clock::rfc3339, mail_tokens, recovery::new_password,
     refresh::revoke_user_families_in, users, AuthError, AuthService, Authenticated,
 };
 
@@ -122,28 +119,18 @@ impl AuthService {
     }
 
     /// Changes the password (the current one is required, the new one follows
-    /// the registration rules) and ends every other session.
+    /// the registration rules) and ends every session but `keep_session`,
+    /// and every mailed link of the account.
     #[tracing::instrument(skip_all)]
     pub async fn change_password(
         &self,
-        caller: &Authenticated,
+        user_id: i64,
+        keep_session: &str,
         req: &PasswordChangeRequest,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        let mut problems = Vec::new();
-        let new = Password::parse(&req.new_password)
-            .map_err(|e| problems.push(e))
-            .ok();
-        if req.new_password != req.confirm_password {
-            problems.push(PASSWORDS_DIFFER.to_string());
-        }
-        if common_passwords::is_common(&req.new_password) {
-            problems.push(common_passwords::TOO_COMMON.to_string());
-        }
-        let Some(new) = new.filter(|_| problems.is_empty()) else {
-            return Err(AuthError::Validation(problems));
-        };
-        let row = users::find_by_id(&self.0.db, caller.user.id)
+        let new = new_password(&req.new_password, &req.confirm_password)?;
+        let row = users::find_by_id(&self.0.db, user_id)
             .await?
             .ok_or(AuthError::NotFound)?;
         self.confirm_current_password(&row, &req.current_password, client)
@@ -152,19 +139,20 @@ impl AuthService {
         let now = self.0.clock.now();
         // The new hash and the end of the other sessions commit together.
         let mut tx = self.0.db.begin_write().await?;
-        users::set_password_hash(&mut *tx, caller.user.id, &hash, now).await?;
+        users::set_password_hash(&mut *tx, user_id, &hash, now).await?;
+        mail_tokens::end_all_in(&mut tx, user_id).await?;
         revoke_user_families_in(
             &mut tx,
-            caller.user.id,
+            user_id,
             "password changed",
-            Some(&caller.claims.sid),
+            Some(keep_session),
             now,
         )
         .await?;
         tx.commit().await?;
         self.0.validation.invalidate().await;
         let event = AuditEvent::new(AuditKind::PasswordChanged)
-            .user(caller.user.id)
+            .user(user_id)
             .detail("other sessions ended");
         self.0.audit.record(event, client, now).await;
         Ok(())

@@ -2,7 +2,7 @@
 //! lockout), and rotating a refresh token to stay signed in.
 
 use app::{
-    api::{AuditKind, AuthResponse, LoginRequest, RegisterRequest, Role, User},
+    api::{AuditKind, AuthResponse, Locale, LoginRequest, RegisterRequest, Role, User},
     rules::validate_registration,
 };
 
@@ -13,8 +13,12 @@ use super::{
     lockout::Subject,
     passwords::Verified,
     refresh::{Origin, Rotation},
-    users::{self, login_key, UserRow},
+    users::{self, login_key, NewRow, UserRow},
     AuthError, AuthService, SignedIn,
+};
+use crate::{
+    config::EmailVerification,
+    mail::{MailKind, NewMail},
 };
 
 /// A password presented for an account: at login, or to confirm a change.
@@ -26,16 +30,46 @@ pub(super) struct PasswordAttempt<'a> {
     pub failure: &'static str,
 }
 
+/// A new account, and its first session unless its address must be
+/// verified before it may sign in.
+pub struct Registered {
+    pub user: User,
+    pub signed_in: Option<SignedIn>,
+}
+
+/// How an account is created.
+pub(super) struct Creation<'a> {
+    pub role: Role,
+    /// The address counts as verified (an operator made the account);
+    /// otherwise a verification mail goes to it.
+    pub verified: bool,
+    /// The audit detail.
+    pub detail: Option<&'a str>,
+}
+
 impl AuthService {
-    /// Creates a User-role account and signs it in.
+    /// Creates a User-role account, mails its verification link, and signs
+    /// it in (unless `EMAIL_VERIFICATION=required`: then the link first).
     #[tracing::instrument(skip_all)]
     pub async fn register(
         &self,
         req: &RegisterRequest,
         client: &ClientInfo,
-    ) -> Result<SignedIn, AuthError> {
-        let user = self.create_account(req, Role::User, client, None).await?;
-        self.sign_in(user, client, self.0.clock.now()).await
+    ) -> Result<Registered, AuthError> {
+        let creation = Creation {
+            role: Role::User,
+            verified: false,
+            detail: None,
+        };
+        let user = self.create_account(req, creation, client).await?;
+        let signed_in = match self.0.mail.verification {
+            EmailVerification::Required => None,
+            EmailVerification::Optional => Some(
+                self.sign_in(user.clone(), client, self.0.clock.now())
+                    .await?,
+            ),
+        };
+        Ok(Registered { user, signed_in })
     }
 
     /// Creates an account: every registration rule and the common-password
@@ -44,9 +78,8 @@ impl AuthService {
     pub(super) async fn create_account(
         &self,
         req: &RegisterRequest,
-        role: Role,
+        creation: Creation<'_>,
         client: &ClientInfo,
-        detail: Option<&str>,
     ) -> Result<User, AuthError> {
         let account = common_passwords::check(&req.password, validate_registration(req))
             .map_err(AuthError::Validation)?;
@@ -62,15 +95,36 @@ impl AuthService {
         }
         let hash = me.passwords.hash(&account.password).await?;
         let now = me.clock.now();
-        let id = match users::insert(&me.db, &account, &hash, role, now).await {
+        let row = NewRow {
+            account: &account,
+            password_hash: &hash,
+            role: creation.role,
+            locale: Locale::default(),
+            verified_at: creation.verified.then_some(now),
+        };
+        // The account and its verification mail commit together.
+        let mut tx = me.db.begin_write().await?;
+        let id = match users::insert_in(&mut tx, row, now).await {
             Ok(id) => id,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                drop(tx);
                 let message = conflict(users::taken(&me.db, &account).await?)
                     .unwrap_or("The username is already taken.");
                 return Err(AuthError::Conflict(message.into()));
             }
             Err(e) => return Err(e.into()),
         };
+        if !creation.verified {
+            let mail = NewMail {
+                kind: MailKind::VerifyEmail,
+                user_id: id,
+                address: account.email.as_str(),
+                detail: None,
+            };
+            me.outbox.enqueue_throttled_in(&mut tx, mail, now).await?;
+        }
+        tx.commit().await?;
+        me.outbox.wake();
         let user = self
             .user(id)
             .await?
@@ -78,7 +132,7 @@ impl AuthService {
         let mut event = AuditEvent::new(AuditKind::Register)
             .user(id)
             .named(&user.username);
-        if let Some(detail) = detail {
+        if let Some(detail) = creation.detail {
             event = event.detail(detail);
         }
         me.audit.record(event, client, now).await;
@@ -120,6 +174,17 @@ impl AuthService {
         let now = me.clock.now();
         if verified == Verified::YesButRehash {
             self.upgrade_hash(row.id, &req.password, now).await;
+        }
+        if me.mail.verification == EmailVerification::Required && !row.email_verified {
+            // A fresh link (at most one a minute), so that the answer is
+            // something the user can act on.
+            self.mail_verification_link(row.id, &row.email, now).await?;
+            let event = AuditEvent::new(AuditKind::LoginFailed)
+                .user(row.id)
+                .named(&row.username)
+                .detail("email not verified");
+            me.audit.record(event, client, now).await;
+            return Err(AuthError::EmailNotVerified);
         }
         let user = row.to_api();
         let event = AuditEvent::new(AuditKind::LoginSucceeded)

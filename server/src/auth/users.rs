@@ -1,7 +1,7 @@
 //! The users table.
 
 use app::{
-    api::{Role, User},
+    api::{Locale, Role, User},
     rules::NewAccount,
 };
 
@@ -21,6 +21,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub is_active: bool,
+    pub email_verified: bool,
+    pub locale: Locale,
 }
 
 /// Read by hand: sqlx's Any driver decodes no SQLite BOOLEAN, so the
@@ -36,6 +38,9 @@ impl sqlx::FromRow<'_, sqlx::any::AnyRow> for UserRow {
             password_hash: row.try_get("password_hash")?,
             role: row.try_get("role")?,
             is_active: row.try_get::<i64, _>("is_active")? != 0,
+            email_verified: row.try_get::<i64, _>("email_verified")? != 0,
+            // The CHECK constraint allows only the three tags.
+            locale: Locale::parse(row.try_get("locale")?).unwrap_or_default(),
         })
     }
 }
@@ -58,7 +63,8 @@ impl UserRow {
 /// `is_active` is BOOLEAN in PostgreSQL and 0/1 in SQLite: read it as 0/1.
 macro_rules! user_columns {
     () => {
-        "id, username, email, full_name, password_hash, role, CASE WHEN is_active THEN 1 ELSE 0 END AS is_active"
+        "id, username, email, full_name, password_hash, role, CASE WHEN is_active THEN 1 ELSE 0 END AS is_active, \
+         CASE WHEN email_verified_at IS NULL THEN 0 ELSE 1 END AS email_verified, locale"
     };
 }
 
@@ -102,28 +108,109 @@ pub async fn taken(db: &Db, account: &NewAccount) -> Result<(bool, bool), sqlx::
     ))
 }
 
-/// Inserts an account. A unique violation means a concurrent duplicate.
-pub async fn insert(
-    db: &Db,
-    account: &NewAccount,
-    password_hash: &str,
-    role: Role,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
+/// What an account starts with besides its registration.
+pub struct NewRow<'a> {
+    pub account: &'a NewAccount,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub locale: Locale,
+    /// When the address counts as verified from the start (an operator made the account).
+    pub verified_at: Option<i64>,
+}
+
+/// Inserts an account within `tx`. A unique violation means a concurrent
+/// duplicate.
+pub async fn insert_in(tx: &mut WriteTx, row: NewRow<'_>, now: i64) -> Result<i64, sqlx::Error> {
+    let account = row.account;
     sqlx::query_scalar(
-        "INSERT INTO users (username, username_key, email, email_key, full_name, password_hash, role, is_active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $8, TRUE, $7, $7) RETURNING id",
+        "INSERT INTO users (username, username_key, email, email_key, full_name, password_hash, role, is_active, \
+         created_at, updated_at, email_verified_at, locale) \
+         VALUES ($1, $2, $3, $4, $5, $6, $8, TRUE, $7, $7, $9, $10) RETURNING id",
     )
     .bind(account.username.as_str())
     .bind(login_key(account.username.as_str()))
     .bind(account.email.as_str())
     .bind(login_key(account.email.as_str()))
     .bind(account.full_name.as_str())
-    .bind(password_hash)
+    .bind(row.password_hash)
     .bind(now)
-    .bind(role.as_str())
-    .fetch_one(&db.writer)
+    .bind(row.role.as_str())
+    .bind(row.verified_at)
+    .bind(row.locale.as_str())
+    .fetch_one(&mut **tx)
     .await
+}
+
+/// When the account was created.
+pub async fn created_at(db: &Db, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT created_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// Changes the full name and the language, each when given.
+pub async fn update_profile(
+    db: &Db,
+    id: i64,
+    full_name: Option<&str>,
+    locale: Option<Locale>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET full_name = COALESCE($1, full_name), locale = COALESCE($2, locale), updated_at = $3 \
+         WHERE id = $4",
+    )
+    .bind(full_name)
+    .bind(locale.map(Locale::as_str))
+    .bind(now)
+    .bind(id)
+    .execute(&db.writer)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Marks the current address verified (kept from the first time).
+pub async fn mark_verified_in(tx: &mut WriteTx, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+/// Makes `email` the account's verified address. A unique violation: the
+/// address became another account's meanwhile.
+pub async fn change_email_in(
+    tx: &mut WriteTx,
+    id: i64,
+    email: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET email = $1, email_key = $2, email_verified_at = $3, updated_at = $3 WHERE id = $4",
+    )
+    .bind(email)
+    .bind(login_key(email))
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
+/// Whether an account other than `except` has the address `email`.
+pub async fn email_taken(db: &Db, email: &str, except: i64) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE email_key = $1 AND id <> $2")
+            .bind(login_key(email))
+            .bind(except)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(found.is_some())
 }
 
 /// Stores a new password hash, on the writer or in the caller's transaction.
@@ -268,6 +355,21 @@ pub async fn set_active_guarded(
     .bind(now)
     .bind(id);
     guarded(tx, backend, id, update).await
+}
+
+/// Deletes the account (its families, tokens and mails go with it),
+/// unless it is the last active admin, within `tx`.
+pub async fn delete_guarded(
+    tx: &mut WriteTx,
+    backend: Backend,
+    id: i64,
+) -> Result<Guarded, sqlx::Error> {
+    let delete = sqlx::query(
+        "DELETE FROM users WHERE id = $1 AND (role <> 'Admin' OR NOT is_active \
+         OR (SELECT COUNT(*) FROM users o WHERE o.role = 'Admin' AND o.is_active AND o.id <> $1) > 0)",
+    )
+    .bind(id);
+    guarded(tx, backend, id, delete).await
 }
 
 /// Runs a guarded `update` of user `id`: one statement that checks and

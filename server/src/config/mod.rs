@@ -5,6 +5,7 @@
 
 mod database;
 mod http;
+mod mail;
 mod passwords;
 mod tokens;
 mod vars;
@@ -15,6 +16,7 @@ use self::vars::{bad, Vars};
 pub use self::{
     database::DatabaseSettings,
     http::{HttpSettings, RateLimit, SiteSettings, TlsFiles},
+    mail::{EmailVerification, MailSettings, SmtpCredentials, SmtpRelay, SmtpSecurity},
     passwords::{LockoutSettings, PasswordSettings},
     tokens::{JwtAlgorithm, TokenSettings},
     vars::ConfigError,
@@ -45,6 +47,7 @@ pub struct Config {
     pub lockout: LockoutSettings,
     pub http: HttpSettings,
     pub site: SiteSettings,
+    pub mail: MailSettings,
     /// How long audit events are kept (`AUDIT_RETENTION_DAYS`); `None` keeps them forever.
     pub audit_retention: Option<Duration>,
 }
@@ -103,12 +106,14 @@ impl Config {
             }
             days => Some(Duration::from_secs(days * 86_400)),
         };
+        let http = HttpSettings::from_vars(&vars)?;
         Ok(Config {
             database: DatabaseSettings::from_vars(&vars)?,
             tokens: TokenSettings::from_vars(&vars, app_env == AppEnv::Production, &data_dir)?,
             passwords: PasswordSettings::from_vars(&vars)?,
             lockout: LockoutSettings::from_vars(&vars)?,
-            http: HttpSettings::from_vars(&vars)?,
+            mail: MailSettings::from_vars(&vars, http.addr, http.tls.is_some())?,
+            http,
             site: SiteSettings::from_vars(&vars)?,
             app_env,
             data_dir,
@@ -156,6 +161,14 @@ mod tests {
         assert!(c.http.cors_origins.is_empty());
         assert!(c.http.metrics_token.is_none());
         assert_eq!(c.audit_retention, Some(Duration::from_secs(365 * 86_400)));
+        assert_eq!(c.mail.public_url, "http://127.0.0.1:3000");
+        assert!(c.mail.smtp.is_none());
+        assert_eq!(c.mail.from, "no-reply@localhost");
+        assert_eq!(c.mail.verification, EmailVerification::Optional);
+        assert_eq!(
+            (c.mail.verify_ttl, c.mail.reset_ttl),
+            (Duration::from_secs(86_400), Duration::from_secs(3_600))
+        );
         assert_eq!(
             c.http.auth_rate_limit,
             Some(RateLimit {
@@ -189,6 +202,12 @@ mod tests {
             ("METRICS_TOKEN", "short"),
             ("AUDIT_RETENTION_DAYS", "a year"),
             ("AUDIT_RETENTION_DAYS", "-1"),
+            ("PUBLIC_URL", "auth.example.com"),
+            ("SMTP_URL", "mail.example.com"),
+            ("MAIL_FROM", "not an address"),
+            ("EMAIL_VERIFICATION", "sometimes"),
+            ("VERIFY_TOKEN_TTL", "0"),
+            ("RESET_TOKEN_TTL", "an hour"),
         ] {
             let err = Config::from_vars(&vars(&[(name, value)])).unwrap_err();
             assert_eq!(err.variable, name, "{value}: {err}");

@@ -13,7 +13,9 @@ use super::{
     error::{ok, ApiError},
     extract::{AdminCaller, ApiPath, ApiQuery, Client},
     json::ApiJson,
-    responses::{AdminFailures, BearerFailures, BodyFailures, ErrorEnvelope, QueryFailures},
+    responses::{
+        AdminFailures, BearerFailures, BodyFailures, EmptyEnvelope, ErrorEnvelope, QueryFailures,
+    },
 };
 use crate::{
     auth::{admin::Paging, audit::AuditFilter},
@@ -145,6 +147,28 @@ pub async fn revoke_sessions(
         StatusCode::OK,
         "Sessions revoked.",
         SessionsRevoked { revoked },
+    ))
+}
+
+#[utoipa::path(post, path = "/api/admin/users/{id}/password-reset", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 202, description = "A reset link is mailed to the user (at most one a minute)", body = EmptyEnvelope),
+        (status = 404, description = "No such user", body = ErrorEnvelope),
+        (status = 409, description = "The account is deactivated", body = ErrorEnvelope),
+        BearerFailures, AdminFailures
+    ))]
+pub async fn password_reset(
+    State(state): State<AppState>,
+    AdminCaller(admin): AdminCaller,
+    Client(client): Client,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    state.auth.admin_password_reset(&admin, id, &client).await?;
+    Ok(ok(
+        StatusCode::ACCEPTED,
+        "A link to choose a new password is on its way to the user.",
+        (),
     ))
 }
 

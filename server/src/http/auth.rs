@@ -82,7 +82,7 @@ impl SignIn {
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Registered and signed in", body = Envelope<AuthResponse>),
+        (status = 201, description = "Registered and signed in, and a verification link mailed. With EMAIL_VERIFICATION=required, `data` is null: the account signs in once its address is verified", body = Envelope<AuthResponse>),
         (status = 409, description = "The username or email is already registered", body = ErrorEnvelope),
         BodyFailures, TooManyRequests, StoreFailures
     ))]
@@ -90,17 +90,35 @@ pub async fn register(
     sign_in: SignIn,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
-    let signed_in = sign_in.state.auth.register(&req, &sign_in.client).await;
-    sign_in
-        .answer(signed_in, StatusCode::CREATED, "Registration successful.")
-        .await
+    let registered = sign_in.state.auth.register(&req, &sign_in.client).await?;
+    match registered.signed_in {
+        Some(signed_in) => {
+            sign_in
+                .answer(
+                    Ok(signed_in),
+                    StatusCode::CREATED,
+                    "Registration successful.",
+                )
+                .await
+        }
+        None => Ok(ok(
+            StatusCode::CREATED,
+            REGISTERED_UNVERIFIED,
+            None::<AuthResponse>,
+        )),
+    }
 }
+
+/// The answer of a registration that signs in only once the address is verified.
+pub const REGISTERED_UNVERIFIED: &str =
+    "Registration successful. We have sent you a link: verify your email address, then log in.";
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = Envelope<AuthResponse>),
         (status = 401, description = "Unknown user, wrong password or inactive account (one message for all)", body = ErrorEnvelope),
+        (status = 403, description = "EMAIL_VERIFICATION=required and the address is not verified: `errors` is `[\"email_not_verified\"]`, and a fresh link is mailed (at most one a minute)", body = ErrorEnvelope),
         BodyFailures, TooManyRequests, StoreFailures
     ))]
 pub async fn login(
@@ -261,7 +279,10 @@ pub async fn change_password(
     Client(client): Client,
     ApiJson(req): ApiJson<PasswordChangeRequest>,
 ) -> Result<Response, ApiError> {
-    state.auth.change_password(&caller, &req, &client).await?;
+    state
+        .auth
+        .change_password(caller.user.id, &caller.claims.sid, &req, &client)
+        .await?;
     Ok(ok(
         StatusCode::OK,
         "Password changed. Your other sessions have ended.",

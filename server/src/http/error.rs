@@ -31,6 +31,8 @@ pub enum ApiError {
     InvalidRefreshToken,
     #[error("You do not have permission to do this.")]
     InsufficientScope,
+    #[error("Verify your email address first: we have sent you a new link.")]
+    EmailNotVerified,
     #[error("Not found.")]
     NotFound,
     #[error("Method not allowed.")]
@@ -62,7 +64,7 @@ impl ApiError {
             | ApiError::InvalidToken
             | ApiError::InvalidCredentials
             | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
-            ApiError::InsufficientScope => StatusCode::FORBIDDEN,
+            ApiError::InsufficientScope | ApiError::EmailNotVerified => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -80,6 +82,8 @@ impl ApiError {
         match self {
             ApiError::Validation(errors) | ApiError::BadBody(errors) => errors.clone(),
             ApiError::Unavailable(what) => vec![what.clone()],
+            // Machine-readable: clients branch on it (the contract's section 1).
+            ApiError::EmailNotVerified => vec![app::api::EMAIL_NOT_VERIFIED.to_string()],
             ApiError::Internal(_) => Vec::new(),
             other => vec![other.to_string()],
         }
@@ -136,6 +140,8 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidToken(_) => ApiError::InvalidToken,
             AuthError::InvalidRefreshToken => ApiError::InvalidRefreshToken,
             AuthError::NotFound => ApiError::NotFound,
+            AuthError::EmailNotVerified => ApiError::EmailNotVerified,
+            AuthError::InvalidLink => ApiError::Validation(vec![INVALID_LINK.to_string()]),
             AuthError::Unavailable(cause) => {
                 // The cause may name hosts: it goes to the log, not to the client.
                 tracing::warn!(cause = %error_chain(&cause), "a store is unavailable");
@@ -157,6 +163,10 @@ impl From<sqlx::Error> for ApiError {
         ApiError::Internal(Box::new(e))
     }
 }
+
+/// The one answer to a mailed link's token that cannot be used, whatever the reason.
+pub const INVALID_LINK: &str =
+    "This link is invalid, has been used or has expired. Ask for a new one.";
 
 /// A successful response in the envelope.
 pub fn ok<T: serde::Serialize>(status: StatusCode, message: &str, data: T) -> Response {

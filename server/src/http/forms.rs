@@ -25,7 +25,7 @@ use tower_sessions::{cookie::Cookie, Session};
 
 use super::{error::ApiError, extract::Client, json::BODY_LIMIT, session};
 use crate::{
-    auth::{ClientInfo, SignedIn},
+    auth::{sign_in::Registered, ClientInfo, SignedIn},
     state::AppState,
 };
 
@@ -122,7 +122,17 @@ pub async fn register(form: PostedForm) -> Response {
         .iter()
         .map(|name| (name.to_string(), form.field(name)))
         .collect();
-    let signed_in = form.state.auth.register(&registration, &form.client).await;
+    let signed_in = match form.state.auth.register(&registration, &form.client).await {
+        Ok(Registered {
+            signed_in: Some(signed_in),
+            ..
+        }) => Ok(signed_in),
+        // The address must be verified before the account signs in.
+        Ok(Registered {
+            signed_in: None, ..
+        }) => return Redirect::to("/login?reason=verify-email").into_response(),
+        Err(e) => Err(e),
+    };
     finish(form, signed_in, typed, String::new()).await
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, middleware, and the translation of failures into
 //! the envelope. It holds no auth logic.
 
+mod account;
 mod admin;
 mod auth;
 pub mod error;
@@ -130,6 +131,29 @@ pub fn api_routes(state: &AppState) -> ApiRoutes {
         .add(M::DELETE, paths::SESSION, auth::end_session)
         .add(M::POST, paths::LOGOUT_ALL, auth::logout_all)
         .add_rate_limited(state, M::POST, paths::PASSWORD, auth::change_password)
+        .add_rate_limited(
+            state,
+            M::POST,
+            paths::PASSWORD_FORGOT,
+            account::forgot_password,
+        )
+        .add_rate_limited(
+            state,
+            M::POST,
+            paths::PASSWORD_RESET,
+            account::reset_password,
+        )
+        .add_rate_limited(state, M::POST, paths::EMAIL_VERIFY, account::verify_email)
+        .add_rate_limited(
+            state,
+            M::POST,
+            paths::EMAIL_RESEND,
+            account::resend_verification,
+        )
+        .add(M::GET, paths::ACCOUNT, account::account)
+        .add(M::PATCH, paths::ACCOUNT, account::update_account)
+        .add_rate_limited(state, M::DELETE, paths::ACCOUNT, account::delete_account)
+        .add_rate_limited(state, M::POST, paths::ACCOUNT_EMAIL, account::change_email)
         .add(M::GET, paths::ADMIN_USERS, admin::list_users)
         .add(M::PATCH, paths::ADMIN_USER_ROLE, admin::set_role)
         .add(M::PATCH, paths::ADMIN_USER_ACTIVE, admin::set_active)
@@ -137,6 +161,11 @@ pub fn api_routes(state: &AppState) -> ApiRoutes {
             M::POST,
             paths::ADMIN_USER_REVOKE_SESSIONS,
             admin::revoke_sessions,
+        )
+        .add(
+            M::POST,
+            paths::ADMIN_USER_PASSWORD_RESET,
+            admin::password_reset,
         )
         .add(M::GET, paths::ADMIN_AUDIT, admin::audit_log)
 }

@@ -10,7 +10,7 @@ use utoipa::{
 };
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::{admin, auth, health};
+use super::{account, admin, auth, health};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,16 +35,26 @@ use super::{admin, auth, health};
         auth::end_session,
         auth::logout_all,
         auth::change_password,
+        account::forgot_password,
+        account::reset_password,
+        account::verify_email,
+        account::resend_verification,
+        account::account,
+        account::update_account,
+        account::change_email,
+        account::delete_account,
         admin::list_users,
         admin::set_role,
         admin::set_active,
         admin::revoke_sessions,
+        admin::password_reset,
         admin::audit_log,
     ),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "The auth API of the contract"),
         (name = "sessions", description = "The caller's own sessions and password"),
+        (name = "account", description = "The caller's account, email verification and password reset by mailed links"),
         (name = "admin", description = "User management and the audit log (Admin role)"),
         (name = "operations", description = "Liveness and readiness"),
     )

@@ -1,4 +1,5 @@
-//! The operator's command line: `server admin create` and `promote`.
+//! The operator's command line: `server admin create`, `promote` and
+//! `set-password`.
 
 use std::process::Stdio;
 
@@ -111,6 +112,69 @@ async fn the_admin_commands_work_on(database_url: &str) {
 crate::on_every_backend! {
     async fn admin_create_and_promote_work(app) {
         the_admin_commands_work_on(&app.config.database.url).await;
+    }
+}
+
+/// `server admin set-password` against the stores of a running server.
+fn set_password(
+    app: &crate::helpers::TestApp,
+    username: &str,
+    stdin: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command(&dir);
+    cmd.env("DATABASE_URL", &app.config.database.url)
+        .env("REDIS_KEY_PREFIX", &app.config.database.redis_key_prefix);
+    if let Some(redis) = &app.config.database.redis_url {
+        cmd.env("REDIS_URL", redis);
+    }
+    let mut child = cmd
+        .args(["admin", "set-password", "--username", username])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+crate::on_every_backend! {
+    /// The way back in for a user with no mail: the operator sets a new
+    /// password, and every session of the account ends with it.
+    async fn set_password_replaces_the_password_and_ends_the_sessions(app) {
+        app.register("forgetful").await;
+        let (_, signed_in) = app.login("forgetful", crate::helpers::PASSWORD).await;
+        let access = signed_in["data"]["accessToken"].as_str().unwrap();
+        let refresh = signed_in["data"]["refreshToken"].as_str().unwrap();
+        assert_eq!(app.me(access).await.0, reqwest::StatusCode::OK);
+
+        let out = set_password(&app, "FORGETFUL", "a brand new password\n");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{said}");
+        // The registration's session and the sign-in's.
+        assert!(said.contains("2 sessions ended"), "{said}");
+        assert!(!said.contains("a brand new password"), "the password is never printed");
+
+        // The command is another process: the server's remembered answers
+        // see its change once they expire (validation_cache::MAX_AGE).
+        app.clock.advance(2);
+        assert_eq!(app.me(access).await.0, reqwest::StatusCode::UNAUTHORIZED);
+        assert_eq!(app.refresh(refresh).await.0, reqwest::StatusCode::UNAUTHORIZED);
+        assert_eq!(app.login("forgetful", crate::helpers::PASSWORD).await.0, reqwest::StatusCode::UNAUTHORIZED);
+        assert_eq!(app.login("forgetful", "a brand new password").await.0, reqwest::StatusCode::OK);
+
+        let weak = set_password(&app, "forgetful", "short\n");
+        assert_eq!(weak.status.code(), Some(2), "a weak password is a usage error");
+        assert!(String::from_utf8_lossy(&weak.stderr).contains("Password"));
+        assert_eq!(set_password(&app, "nobody", "a brand new password\n").status.code(), Some(1));
+        assert_eq!(app.login("forgetful", "a brand new password").await.0, reqwest::StatusCode::OK);
     }
 }
 

@@ -55,6 +55,9 @@ fn valid_value(field: &str, target_id: i64) -> Value {
         "ip" => json!("127.0.0.1"),
         "from" | "to" => json!("2026-01-01T00:00:00Z"),
         "search" => json!("pro"),
+        "token" => json!("Xq3v9PzK2mR7tLw0bN5cY8hJ4dF6gS1aE2uI7oQ9kTs"),
+        "newEmail" => json!("elsewhere@example.com"),
+        "locale" => json!("en"),
         other => panic!("no valid value known for the field '{other}': add one"),
     }
 }
@@ -202,6 +205,13 @@ async fn probe_every_field(app: &TestApp) {
         ("GET", "/api/admin/audit", "kind"),
         ("GET", "/api/admin/audit", "ip"),
         ("PATCH", "/api/admin/users/{id}/role", "role"),
+        ("POST", "/api/auth/password/forgot", "email"),
+        ("POST", "/api/auth/password/reset", "token"),
+        ("POST", "/api/auth/email/verify", "token"),
+        ("PATCH", "/api/account", "fullName"),
+        ("PATCH", "/api/account", "locale"),
+        ("POST", "/api/account/email", "newEmail"),
+        ("DELETE", "/api/account", "currentPassword"),
     ] {
         assert!(
             probed.contains(&(method.to_string(), path.to_string(), field.to_string())),

@@ -123,9 +123,41 @@ async fn a_normal_session_logs_no_warning_or_error() {
         .await
         .unwrap();
     assert_eq!(revoked.status(), reqwest::StatusCode::OK);
+    // With no SMTP relay, mails are files and a developer finds their link
+    // in the log: the welcome mail of the registration and a reset link.
+    let forgot = api
+        .post(format!("{base}/api/auth/password/forgot"))
+        .json(&serde_json::json!({"email": "quiet@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forgot.status(), reqwest::StatusCode::ACCEPTED);
+    let outbox = dir.path().join("data").join("outbox");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_dir(&outbox).map_or(0, |d| d.count()) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mails were not written"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let lines = stop_and_read_log(child, &log);
     let loud = warnings(&lines);
     assert!(loud.is_empty(), "{loud:#?}");
+    let links: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["level"] == "INFO")
+        .filter_map(|l| l["fields"]["link"].as_str().or(l["link"].as_str()))
+        .collect();
+    assert_eq!(links.len(), 2, "{lines:#?}");
+    assert!(
+        links.iter().any(|l| l.contains("/verify-email?token=")),
+        "{links:?}"
+    );
+    assert!(
+        links.iter().any(|l| l.contains("/reset-password?token=")),
+        "{links:?}"
+    );
 }
 
 /// Behind a proxy that `TRUSTED_PROXIES` does not list, every client shares

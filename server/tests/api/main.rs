@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod account;
 mod admin;
 mod audit;
 mod auth_api;
@@ -16,10 +17,12 @@ mod hardening;
 mod hostile_input;
 mod lockout;
 mod logs;
+mod mail_delivery;
 mod metrics;
 mod openapi;
 mod passwords;
 mod process;
+mod recovery;
 mod refresh;
 mod revocation;
 mod sessions;

@@ -34,7 +34,8 @@ const PRESENTED: &str =
     "SELECT t.token_hash, t.family_id, t.used_at, t.successor_hash, t.successor_sealed, \
      f.expires_at, f.revoked_at, \
      u.id, u.username, u.email, u.full_name, u.password_hash, u.role, \
-     CASE WHEN u.is_active THEN 1 ELSE 0 END AS is_active \
+     CASE WHEN u.is_active THEN 1 ELSE 0 END AS is_active, \
+     CASE WHEN u.email_verified_at IS NULL THEN 0 ELSE 1 END AS email_verified, u.locale \
      FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
      JOIN users u ON u.id = f.user_id WHERE t.token_hash";
 

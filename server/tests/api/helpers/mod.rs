@@ -4,6 +4,7 @@
 
 mod requests;
 mod services;
+mod smtp;
 
 use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
@@ -12,7 +13,7 @@ use server::{auth::Clock, config::Config, startup::Application, state::AppState}
 use sqlx::{Connection, Executor, PgConnection};
 use tempfile::TempDir;
 
-pub use self::{requests::*, services::*};
+pub use self::{requests::*, services::*, smtp::*};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -51,6 +52,43 @@ macro_rules! on_every_backend {
     )*};
     (@settings) => { &[] };
     (@settings $settings:expr) => { $settings };
+}
+
+/// Like `on_every_backend!`, with a real SMTP relay that the server sends
+/// its mail through: `async fn name(app, relay [with &[...]])`.
+#[macro_export]
+macro_rules! on_every_backend_with_mail {
+    ($( $(#[$meta:meta])* async fn $name:ident($app:ident, $relay:ident $(with $settings:expr)?) $body:block )*) => {$(
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[allow(unused_mut)]
+            async fn sqlite() {
+                let mut $relay = $crate::helpers::SmtpSink::start().await;
+                let mut $app = $crate::helpers::spawn_app_mailing_to(
+                    $crate::helpers::Backend::Sqlite,
+                    &$relay,
+                    $crate::on_every_backend!(@settings $($settings)?),
+                )
+                .await;
+                $body
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[allow(unused_mut)]
+            async fn postgres() {
+                let mut $relay = $crate::helpers::SmtpSink::start().await;
+                let mut $app = $crate::helpers::spawn_app_mailing_to(
+                    $crate::helpers::Backend::Postgres,
+                    &$relay,
+                    $crate::on_every_backend!(@settings $($settings)?),
+                )
+                .await;
+                $body
+            }
+        }
+    )*};
 }
 
 /// A running server with its own database.
@@ -240,6 +278,23 @@ impl Drop for TestApp {
             .join();
         }
     }
+}
+
+/// Starts a server on `backend` that sends its mail through `relay`.
+pub async fn spawn_app_mailing_to(
+    backend: Backend,
+    relay: &SmtpSink,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    let mut settings = vec![
+        ("SMTP_URL".to_string(), relay.url()),
+        (
+            "PUBLIC_URL".to_string(),
+            "https://auth.example.com".to_string(),
+        ),
+    ];
+    settings.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    spawn_app_with_owned(backend, &settings).await
 }
 
 /// Starts a server with settings built at run time.
