@@ -2,8 +2,9 @@
 //! request wrapper; the server never calls them while rendering.
 
 use crate::api::{
-    AdminUser, AuditEntry, AuthResponse, LoginRequest, Page, ProtectedResponse, RegisterRequest,
-    Role, SessionInfo, SessionsRevoked, User,
+    Account, AccountDeletion, AccountUpdate, AdminUser, AuditEntry, AuthResponse,
+    EmailChangeRequest, LoginRequest, Page, PasswordChangeRequest, ProtectedResponse,
+    RegisterRequest, ResetPasswordRequest, Role, SessionInfo, SessionsRevoked, User,
 };
 pub use crate::failure::ApiFailure;
 
@@ -83,8 +84,62 @@ mod browser {
         signed_in(call_public(Method::POST, paths::LOGIN, Some(&req)).await).await
     }
 
-    pub async fn register(req: RegisterRequest) -> Result<AuthResponse, ApiFailure> {
-        signed_in(call_public(Method::POST, paths::REGISTER, Some(&req)).await).await
+    /// `None` when the address must be verified before the account signs in.
+    pub async fn register(req: RegisterRequest) -> Result<Option<AuthResponse>, ApiFailure> {
+        match call_public(Method::POST, paths::REGISTER, Some(&req)).await? {
+            Some(auth) => signed_in(Ok(auth)).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn forgot_password(email: String) -> Result<(), ApiFailure> {
+        let body = crate::api::ForgotPasswordRequest { email };
+        call_public(Method::POST, paths::PASSWORD_FORGOT, Some(&body)).await
+    }
+
+    pub async fn reset_password(req: ResetPasswordRequest) -> Result<(), ApiFailure> {
+        call_public(Method::POST, paths::PASSWORD_RESET, Some(&req)).await
+    }
+
+    pub async fn verify_email(token: String) -> Result<Account, ApiFailure> {
+        let body = crate::api::VerifyEmailRequest { token };
+        call_public(Method::POST, paths::EMAIL_VERIFY, Some(&body)).await
+    }
+
+    pub async fn resend_verification() -> Result<(), ApiFailure> {
+        call(Method::POST, paths::EMAIL_RESEND, None::<&()>).await
+    }
+
+    pub async fn account() -> Result<Account, ApiFailure> {
+        call(Method::GET, paths::ACCOUNT, None::<&()>).await
+    }
+
+    pub async fn update_account(update: AccountUpdate) -> Result<Account, ApiFailure> {
+        call(Method::PATCH, paths::ACCOUNT, Some(&update)).await
+    }
+
+    pub async fn change_email(req: EmailChangeRequest) -> Result<(), ApiFailure> {
+        call(Method::POST, paths::ACCOUNT_EMAIL, Some(&req)).await
+    }
+
+    pub async fn change_password(req: PasswordChangeRequest) -> Result<(), ApiFailure> {
+        call(Method::POST, paths::PASSWORD, Some(&req)).await
+    }
+
+    /// Deletes the account, then forgets the tokens here.
+    pub async fn delete_account(req: AccountDeletion) -> Result<(), ApiFailure> {
+        call::<()>(Method::DELETE, paths::ACCOUNT, Some(&req)).await?;
+        tab_sync::store(None);
+        Ok(())
+    }
+
+    pub async fn admin_password_reset(id: i64) -> Result<(), ApiFailure> {
+        call(
+            Method::POST,
+            &paths::with_id(paths::ADMIN_USER_PASSWORD_RESET, id),
+            None::<&()>,
+        )
+        .await
     }
 
     pub async fn me() -> Result<User, ApiFailure> {
@@ -189,7 +244,37 @@ mod browser {
     pub async fn login(_: LoginRequest) -> Result<AuthResponse, ApiFailure> {
         browser_only()
     }
-    pub async fn register(_: RegisterRequest) -> Result<AuthResponse, ApiFailure> {
+    pub async fn register(_: RegisterRequest) -> Result<Option<AuthResponse>, ApiFailure> {
+        browser_only()
+    }
+    pub async fn forgot_password(_: String) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn reset_password(_: ResetPasswordRequest) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn verify_email(_: String) -> Result<Account, ApiFailure> {
+        browser_only()
+    }
+    pub async fn resend_verification() -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn account() -> Result<Account, ApiFailure> {
+        browser_only()
+    }
+    pub async fn update_account(_: AccountUpdate) -> Result<Account, ApiFailure> {
+        browser_only()
+    }
+    pub async fn change_email(_: EmailChangeRequest) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn change_password(_: PasswordChangeRequest) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn delete_account(_: AccountDeletion) -> Result<(), ApiFailure> {
+        browser_only()
+    }
+    pub async fn admin_password_reset(_: i64) -> Result<(), ApiFailure> {
         browser_only()
     }
     pub async fn me() -> Result<User, ApiFailure> {
@@ -228,8 +313,10 @@ mod browser {
 }
 
 pub use browser::{
-    admin_users, audit, end_session, login, logout, logout_all, me, protected, register,
-    revoke_sessions, sessions, set_active, set_role,
+    account, admin_password_reset, admin_users, audit, change_email, change_password,
+    delete_account, end_session, forgot_password, login, logout, logout_all, me, protected,
+    register, resend_verification, reset_password, revoke_sessions, sessions, set_active, set_role,
+    update_account, verify_email,
 };
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub const BROWSER_SESSION_HEADER: &str = "x-browser-session";
 
 /// Pages a signed-out visitor is sent away from (to `/login?next=…`).
 pub fn requires_sign_in(path: &str) -> bool {
-    matches!(path, "/profile" | "/protected") || path.starts_with("/admin")
+    matches!(path, "/profile" | "/protected" | "/account") || path.starts_with("/admin")
 }
 
 /// A `next` target is followed only when it is a path on this site: one

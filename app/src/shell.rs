@@ -11,8 +11,8 @@ use crate::{
     auth_state::provide_auth_state,
     components::NavBar,
     pages::{
-        AdminAuditRoute, AdminUsersRoute, HomePage, LoginPage, NotFound, ProfileRoute,
-        ProtectedRoute, RegisterPage,
+        AccountRoute, AdminAuditRoute, AdminUsersRoute, ForgotPasswordRoute, HomePage, LoginPage,
+        NotFound, ProfileRoute, ProtectedRoute, RegisterPage, ResetPasswordRoute, VerifyEmailRoute,
     },
 };
 
@@ -54,6 +54,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("register") view=RegisterPage/>
                     <Route path=StaticSegment("profile") view={Lazy::<ProfileRoute>::new()}/>
                     <Route path=StaticSegment("protected") view={Lazy::<ProtectedRoute>::new()}/>
+                    <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=StaticSegment("forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
+                    <Route path=StaticSegment("reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
+                    <Route path=StaticSegment("verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<AdminUsersRoute>::new()}/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<AdminAuditRoute>::new()}/>
                 </Routes>

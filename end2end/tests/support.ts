@@ -66,3 +66,33 @@ export function countRequests(page: Page, path: string): { count: number } {
   });
   return counter;
 }
+
+/**
+ * The token of the newest mail to `address` whose link goes to `page`
+ * (`verify-email` or `reset-password`). The end-to-end server has no SMTP
+ * relay: it writes each mail as an .eml file into its outbox, E2E_OUTBOX.
+ */
+export async function mailedToken(address: string, page: "verify-email" | "reset-password"): Promise<string> {
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const outbox = process.env.E2E_OUTBOX;
+  if (!outbox) throw new Error("E2E_OUTBOX is not set: run the tests through scripts/test");
+  const link = new RegExp(`/${page}\\?token=([A-Za-z0-9_-]+)`);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const files = fs.existsSync(outbox) ? fs.readdirSync(outbox).filter((f) => f.endsWith(".eml")) : [];
+    // Named by the time they were written: newest first.
+    for (const file of files.sort().reverse()) {
+      // Undo quoted-printable soft line breaks and escapes.
+      const mail = fs
+        .readFileSync(path.join(outbox, file), "utf8")
+        .replace(/=\r?\n/g, "")
+        .replace(/=3D/g, "=");
+      const to = mail.match(/^To: (.*)$/im)?.[1] ?? "";
+      const token = mail.match(link)?.[1];
+      if (token && to.toLowerCase().includes(address.toLowerCase())) return token;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no mail to ${address} with a link to /${page}`);
+}

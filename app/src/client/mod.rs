@@ -23,6 +23,13 @@ pub fn go_to_login(next: &str, reason: Option<&str>) {
     }
 }
 
+/// Leaves the app for `url` (a page load: nothing of the app's state stays).
+pub fn leave_for(url: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href(url);
+    }
+}
+
 /// The current path and query, for `next`.
 pub fn current_location() -> String {
     web_sys::window()

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 /// its error line while `error` holds a message.
 fn bound_input(
     id: &'static str,
+    name: &'static str,
     input_type: impl Fn() -> &'static str + Send + Sync + 'static,
     autocomplete: &'static str,
     value: RwSignal<String>,
@@ -15,7 +16,7 @@ fn bound_input(
     view! {
         <input
             id=id
-            name=id
+            name=name
             type=input_type
             autocomplete=autocomplete
             // The attribute carries the first value into the server's HTML
@@ -48,6 +49,9 @@ pub fn TextField(
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(default = "text")] input_type: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
+    /// The name the form posts it under, when it differs from `id`.
+    #[prop(optional)]
+    name: Option<&'static str>,
     /// Called when the field loses focus (to start showing its rule).
     #[prop(optional)]
     on_blur: Option<Callback<()>>,
@@ -55,7 +59,7 @@ pub fn TextField(
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            {bound_input(id, move || input_type, autocomplete, value, error, on_blur)}
+            {bound_input(id, name.unwrap_or(id), move || input_type, autocomplete, value, error, on_blur)}
             {error_line(id, error)}
         </div>
     }
@@ -69,6 +73,9 @@ pub fn PasswordField(
     value: RwSignal<String>,
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(default = "current-password")] autocomplete: &'static str,
+    /// The name the form posts it under, when it differs from `id`.
+    #[prop(optional)]
+    name: Option<&'static str>,
     #[prop(optional)] on_blur: Option<Callback<()>>,
 ) -> impl IntoView {
     let visible = RwSignal::new(false);
@@ -77,7 +84,7 @@ pub fn PasswordField(
         <div class="field">
             <label for=id>{label}</label>
             <div class="password">
-                {bound_input(id, input_type, autocomplete, value, error, on_blur)}
+                {bound_input(id, name.unwrap_or(id), input_type, autocomplete, value, error, on_blur)}
                 <button
                     type="button"
                     class="toggle"

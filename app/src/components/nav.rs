@@ -28,6 +28,7 @@ pub fn NavBar() -> impl IntoView {
                         <A href="/admin/users">"Admin"</A>
                     </Show>
                     <A href="/profile">"Profile"</A>
+                    <A href="/account">"Account"</A>
                 </Show>
             </nav>
         </header>

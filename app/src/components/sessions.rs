@@ -18,15 +18,15 @@ pub fn SessionsList() -> impl IntoView {
             sessions.refetch();
         });
     };
-    // Signing out unmounts this component, so the action navigates itself.
-    let navigate = leptos_router::hooks::use_navigate();
-    let everywhere = Action::new_local(move |_: &()| {
-        let navigate = navigate.clone();
-        async move {
-            let result = calls::logout_all().await;
-            navigate("/login?reason=logged-out", Default::default());
-            result
-        }
+    // Signing out unmounts this component, so the action leaves the page
+    // itself. (An action's closure must own nothing that needs dropping: on
+    // the server it is dropped on any thread, and a captured navigate
+    // function panicked there.)
+    let everywhere = Action::new_local(|_: &()| async move {
+        let result = calls::logout_all().await;
+        #[cfg(feature = "hydrate")]
+        crate::client::leave_for("/login?reason=logged-out");
+        result
     });
     view! {
         <section class="card" id="sessions">

@@ -14,12 +14,19 @@ use crate::{
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next");
-    let notice = move || match query.read().get("reason").as_deref() {
+    let notice = move || {
+        match query.read().get("reason").as_deref() {
         Some("expired") => Some("Your session has expired. Please sign in again."),
         Some("signed-out") => Some("You signed out in another tab."),
         Some("logged-out") => Some("You have signed out."),
+        Some("verify-email") => {
+            Some("Check your mail: we have sent you a link to confirm your address. Sign in once it is confirmed.")
+        }
+        Some("password-reset") => Some("Your password is changed. Sign in with the new one."),
+        Some("account-deleted") => Some("Your account has been deleted."),
         _ if next().is_some() => Some("Please sign in to continue."),
         _ => None,
+    }
     };
     // A form posted before the app loaded comes back with the server's answer.
     let outcome = rendered_outcome();
@@ -83,6 +90,7 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if submit.pending().get() { "Signing in…" } else { "Log in" }}
                 </button>
             </form>
+            <p class="aside"><A href="/forgot-password" attr:id="forgot-link">"Forgot your password?"</A></p>
             <p class="aside">"No account yet? " <A href="/register">"Register"</A></p>
         </section>
     }

@@ -1,12 +1,17 @@
 //! One module per page.
 
+mod account;
 mod admin;
+mod forgot_password;
 mod home;
 mod login;
+mod mailed_link;
 mod not_found;
 mod profile;
 mod protected;
 mod register;
+mod reset_password;
+mod verify_email;
 
 pub(crate) use admin::local_time;
 pub use home::HomePage;
@@ -22,8 +27,9 @@ use crate::auth_state::use_auth;
 /// `$route` shows `$page` as a lazy route: in a release build (`cargo leptos
 /// build --split`) the page's code is a WASM file of its own, which the
 /// browser loads on the first visit to the page. The signed-in pages are
-/// lazy; the pages a visitor sees first (home, login, register) stay in the
-/// bundle, so a first visit loads one file.
+/// lazy, and so are the pages of mailed links; the pages a visitor sees
+/// first (home, login, register) stay in the bundle, so a first visit loads
+/// one file.
 macro_rules! lazy_page {
     ($($route:ident => $page:path;)*) => {$(
         pub struct $route;
@@ -43,6 +49,10 @@ macro_rules! lazy_page {
 }
 
 lazy_page! {
+    AccountRoute => account::AccountPage;
+    ForgotPasswordRoute => forgot_password::ForgotPasswordPage;
+    ResetPasswordRoute => reset_password::ResetPasswordPage;
+    VerifyEmailRoute => verify_email::VerifyEmailPage;
     AdminUsersRoute => admin::AdminUsersPage;
     AdminAuditRoute => admin::AdminAuditPage;
     ProfileRoute => profile::ProfilePage;

@@ -42,6 +42,7 @@ pub fn ProfilePage() -> impl IntoView {
                     <dt>"Access token expires"</dt>
                     <dd id="profile-expiry">{move || expiry_text(auth.expires_at.get())}</dd>
                 </dl>
+                <p><leptos_router::components::A href="/account">"Change your name, language, address or password"</leptos_router::components::A></p>
                 <button type="button" id="logout" class="button secondary" disabled=move || logout.pending().get() on:click=move |_| {
                     logout.dispatch(());
                 }>

@@ -46,7 +46,11 @@ pub fn RegisterPage() -> impl IntoView {
 
     let submit = Action::new_local(move |req: &RegisterRequest| calls::register(req.clone()));
     Effect::new(move |_| match submit.value().get() {
-        Some(Ok(_)) => after_sign_in(None),
+        Some(Ok(Some(_))) => after_sign_in(None),
+        // The address must be verified before the account signs in.
+        Some(Ok(None)) => {
+            leptos_router::hooks::use_navigate()("/login?reason=verify-email", Default::default())
+        }
         Some(Err(e)) => {
             failure.set(Some((e.message(), e.errors())));
             focus_first_error();

@@ -59,8 +59,8 @@ impl AuthService {
     /// `POST /api/auth/email/resend`: a fresh link, unless the address is
     /// verified already (then there is nothing to send).
     #[tracing::instrument(skip_all)]
-    pub async fn resend_verification(&self, caller: &Authenticated) -> Result<(), AuthError> {
-        let row = users::find_by_id(&self.0.db, caller.user.id)
+    pub async fn resend_verification(&self, user_id: i64) -> Result<(), AuthError> {
+        let row = users::find_by_id(&self.0.db, user_id)
             .await?
             .ok_or(AuthError::NotFound)?;
         if !row.email_verified {

@@ -99,7 +99,7 @@ pub async fn resend_verification(
     State(state): State<AppState>,
     CurrentUser(caller): CurrentUser,
 ) -> Result<Response, ApiError> {
-    state.auth.resend_verification(&caller).await?;
+    state.auth.resend_verification(caller.user.id).await?;
     Ok(ok(
         StatusCode::ACCEPTED,
         "If your address is not verified yet, we have sent you a new link.",

@@ -39,9 +39,9 @@ const HANDOFF_SECS: i64 = 60;
 /// victim into the attacker's account), of at most 64 KiB: its fields, the
 /// request (to render its page again), and what signing in needs.
 pub struct PostedForm {
-    state: AppState,
-    client: ClientInfo,
-    browser: Session,
+    pub(super) state: AppState,
+    pub(super) client: ClientInfo,
+    pub(super) browser: Session,
     parts: Parts,
     fields: Vec<(String, String)>,
 }
@@ -88,7 +88,7 @@ impl FromRequest<AppState> for PostedForm {
 
 impl PostedForm {
     /// The value of `name`, or "".
-    fn field(&self, name: &str) -> String {
+    pub(super) fn field(&self, name: &str) -> String {
         self.fields
             .iter()
             .find(|(field, _)| field == name)
@@ -144,15 +144,9 @@ async fn finish(
     typed: Vec<(String, String)>,
     next: String,
 ) -> Response {
-    let PostedForm {
-        state,
-        browser,
-        parts,
-        ..
-    } = form;
-    let state = &state;
+    let state = &form.state;
     let failure = match signed_in {
-        Ok(signed_in) => match session::start(&browser, &signed_in).await {
+        Ok(signed_in) => match session::start(&form.browser, &signed_in).await {
             Ok(()) => {
                 let target = safe_next(&next).unwrap_or(AFTER_SIGN_IN);
                 let mut response = Redirect::to(target).into_response();
@@ -171,26 +165,34 @@ async fn finish(
         },
         Err(e) => ApiError::from(e),
     };
-    let outcome = FormOutcome {
-        status: failure.status().as_u16(),
-        message: failure.to_string(),
-        errors: match &failure {
-            ApiError::Validation(errors) => errors.clone(),
-            _ => Vec::new(),
-        },
-        values: typed,
-    };
-    let retry_after = match &failure {
-        ApiError::TooManyAttempts { retry_after_secs }
-        | ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-        _ => None,
-    };
-    let mut page = render_with(state, parts, outcome).await;
-    if let Some(secs) = retry_after {
-        page.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    form.refused(failure, typed).await
+}
+
+impl PostedForm {
+    /// Renders the page of the form again with `failure` and what was typed
+    /// (never a password), with the failure's status.
+    pub(super) async fn refused(self, failure: ApiError, typed: Vec<(String, String)>) -> Response {
+        let outcome = FormOutcome {
+            status: failure.status().as_u16(),
+            message: failure.to_string(),
+            errors: match &failure {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            values: typed,
+        };
+        let retry_after = match &failure {
+            ApiError::TooManyAttempts { retry_after_secs }
+            | ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let mut page = render_with(&self.state, self.parts, outcome).await;
+        if let Some(secs) = retry_after {
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        page
     }
-    page
 }
 
 /// Renders the page of the request (the form's own page) with `outcome`.

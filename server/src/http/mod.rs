@@ -2,6 +2,7 @@
 //! the envelope. It holds no auth logic.
 
 mod account;
+mod account_forms;
 mod admin;
 mod auth;
 pub mod error;
@@ -190,7 +191,23 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api_router(&state))
         // The pages' forms, posted before the app has loaded.
         .route("/login", post(forms::login).route_layer(form_limit.clone()))
-        .route("/register", post(forms::register).route_layer(form_limit))
+        .route(
+            "/register",
+            post(forms::register).route_layer(form_limit.clone()),
+        )
+        .route(
+            "/forgot-password",
+            post(account_forms::forgot_password).route_layer(form_limit.clone()),
+        )
+        .route(
+            "/reset-password",
+            post(account_forms::reset_password).route_layer(form_limit.clone()),
+        )
+        .route(
+            "/verify-email",
+            post(account_forms::verify_email).route_layer(form_limit),
+        )
+        .route("/account", post(account_forms::account))
         .route("/metrics", get(metrics::scrape))
         .merge(openapi::swagger_ui())
         .leptos_routes_with_context(&state, generate_route_list(App), use_csp_nonce, move || {

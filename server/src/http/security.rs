@@ -38,7 +38,8 @@ const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 /// Sets the security headers. A page gets a new nonce, which
 /// `use_csp_nonce` hands to Leptos for its inline scripts.
 pub async fn headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let kind = ResponseKind::of(req.uri().path());
+    let path = req.uri().path().to_string();
+    let kind = ResponseKind::of(&path);
     let nonce = (kind == ResponseKind::Page).then(Nonce::new);
     if let Some(nonce) = &nonce {
         req.extensions_mut().insert(nonce.clone());
@@ -60,10 +61,20 @@ pub async fn headers(State(state): State<AppState>, mut req: Request, next: Next
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // The pages of mailed links hold a token: no link on them may carry
+    // their URL away, and no cache may keep them.
+    let holds_a_token = matches!(path.as_str(), "/reset-password" | "/verify-email");
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
+        HeaderValue::from_static(if holds_a_token {
+            "no-referrer"
+        } else {
+            "strict-origin-when-cross-origin"
+        }),
     );
+    if holds_a_token {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert(
         HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),

@@ -86,6 +86,13 @@ pub async fn start(
     session.save().await
 }
 
+/// The user and refresh family of a signed-in browser, as the page
+/// middleware checked them for this request.
+pub async fn signed_in_as(session: &Session) -> Option<(i64, String)> {
+    let data: BrowserSession = session.get(KEY).await.ok().flatten()?;
+    Some((data.user_id, data.family_id))
+}
+
 pub async fn forget(session: &Session) {
     // A request without a session (an API client) has nothing to end.
     if session.id().is_none() {

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod account;
+mod account_forms;
 mod admin;
 mod audit;
 mod auth_api;

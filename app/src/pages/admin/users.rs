@@ -89,6 +89,16 @@ pub fn AdminUsersPage() -> impl IntoView {
                 )
             }
         };
+        let send_reset = {
+            let name = name.clone();
+            move |_| {
+                act(
+                    format!("Mail {name} a link to choose a new password?"),
+                    "Reset link sent.",
+                    Box::pin(calls::admin_password_reset(id)),
+                )
+            }
+        };
         view! {
             <tr data-username=name.clone()>
                 <td>{name.clone()}</td>
@@ -103,6 +113,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                         {if active { "Deactivate" } else { "Reactivate" }}
                     </button>
                     <button type="button" class="button secondary small" on:click=end_sessions>"End sessions"</button>
+                    <button type="button" class="button secondary small" on:click=send_reset>"Send reset link"</button>
                 </td>
             </tr>
         }
