@@ -11,8 +11,8 @@ use crate::{
     auth_state::provide_auth_state,
     components::NavBar,
     pages::{
-        AccountRoute, AdminAuditRoute, AdminUsersRoute, ForgotPasswordRoute, HomePage, LoginPage,
-        NotFound, ProfileRoute, ProtectedRoute, RegisterPage, ResetPasswordRoute, VerifyEmailRoute,
+        AccountRoute, AdminAuditRoute, AdminUsersRoute, HomePage, LoginPage, MailedLinkRoute,
+        NotFound, ProfileRoute, ProtectedRoute, RegisterRoute,
     },
 };
 
@@ -51,13 +51,13 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage/>
                     <Route path=StaticSegment("login") view=LoginPage/>
-                    <Route path=StaticSegment("register") view=RegisterPage/>
+                    <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()}/>
                     <Route path=StaticSegment("profile") view={Lazy::<ProfileRoute>::new()}/>
                     <Route path=StaticSegment("protected") view={Lazy::<ProtectedRoute>::new()}/>
                     <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
-                    <Route path=StaticSegment("forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
-                    <Route path=StaticSegment("reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
-                    <Route path=StaticSegment("verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
+                    <Route path=StaticSegment("forgot-password") view={Lazy::<MailedLinkRoute>::new()}/>
+                    <Route path=StaticSegment("reset-password") view={Lazy::<MailedLinkRoute>::new()}/>
+                    <Route path=StaticSegment("verify-email") view={Lazy::<MailedLinkRoute>::new()}/>
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<AdminUsersRoute>::new()}/>
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<AdminAuditRoute>::new()}/>
                 </Routes>

@@ -17,7 +17,6 @@ pub(crate) use admin::local_time;
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
-pub use register::RegisterPage;
 
 use leptos::prelude::*;
 use leptos_router::{hooks::use_navigate, lazy_route, LazyRoute};
@@ -27,9 +26,9 @@ use crate::auth_state::use_auth;
 /// `$route` shows `$page` as a lazy route: in a release build (`cargo leptos
 /// build --split`) the page's code is a WASM file of its own, which the
 /// browser loads on the first visit to the page. The signed-in pages are
-/// lazy, and so are the pages of mailed links; the pages a visitor sees
-/// first (home, login, register) stay in the bundle, so a first visit loads
-/// one file.
+/// lazy, and so are registration (with every rule of the forms) and the
+/// pages of mailed links; the pages a visitor sees first (home, login) stay
+/// in the bundle, so a first visit loads one file.
 macro_rules! lazy_page {
     ($($route:ident => $page:path;)*) => {$(
         pub struct $route;
@@ -50,13 +49,36 @@ macro_rules! lazy_page {
 
 lazy_page! {
     AccountRoute => account::AccountPage;
-    ForgotPasswordRoute => forgot_password::ForgotPasswordPage;
-    ResetPasswordRoute => reset_password::ResetPasswordPage;
-    VerifyEmailRoute => verify_email::VerifyEmailPage;
     AdminUsersRoute => admin::AdminUsersPage;
     AdminAuditRoute => admin::AdminAuditPage;
     ProfileRoute => profile::ProfilePage;
     ProtectedRoute => protected::ProtectedPage;
+    RegisterRoute => register::RegisterPage;
+}
+
+/// The three pages a mailed link or a forgotten password leads to, as one
+/// lazy route chosen by the path: each lazy route type costs the bundle that
+/// every page loads its own copy of the router's loading code, and these
+/// pages are small.
+pub struct MailedLinkRoute;
+
+#[lazy_route]
+impl LazyRoute for MailedLinkRoute {
+    fn data() -> Self {
+        MailedLinkRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let _ = this;
+        let path = leptos_router::hooks::use_location()
+            .pathname
+            .get_untracked();
+        match path.as_str() {
+            "/reset-password" => reset_password::ResetPasswordPage().into_any(),
+            "/verify-email" => verify_email::VerifyEmailPage().into_any(),
+            _ => forgot_password::ForgotPasswordPage().into_any(),
+        }
+    }
 }
 
 /// Private pages: the server redirects signed-out visitors before rendering;

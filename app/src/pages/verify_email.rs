@@ -19,7 +19,8 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let submit = Action::new_local(|token: &String| calls::verify_email(token.clone()));
     Effect::new(move |_| match submit.value().get() {
         Some(Ok(account)) => {
-            if auth.signed_in() {
+            // Untracked: this effect sets what it would otherwise read, again and again.
+            if auth.user.with_untracked(Option::is_some) {
                 auth.user.set(Some(account.user));
             }
             verified.set(true);

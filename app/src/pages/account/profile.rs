@@ -19,6 +19,7 @@ pub fn ProfileForm(
     typed_name: Option<String>,
 ) -> impl IntoView {
     let auth = use_auth();
+    let sent_back = typed_name.is_some();
     let full_name = RwSignal::new(typed_name.unwrap_or_else(|| {
         auth.user
             .with_untracked(|u| u.as_ref().map(|u| u.full_name.clone()).unwrap_or_default())
@@ -29,6 +30,11 @@ pub fn ProfileForm(
     Effect::new(move |_| {
         if let Some(Ok(a)) = account.get() {
             locale.set(Some(a.locale));
+            // The tab's stored user may be older than the account: the name
+            // as stored now, unless the server sent back what was typed.
+            if !sent_back {
+                full_name.set(a.user.full_name);
+            }
         }
     });
     let failure = RwSignal::new(failure);
