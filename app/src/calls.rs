@@ -4,7 +4,7 @@
 use crate::api::{
     Account, AccountDeletion, AccountUpdate, AdminUser, AuditEntry, AuthResponse,
     EmailChangeRequest, LoginRequest, Page, PasswordChangeRequest, ProtectedResponse,
-    RegisterRequest, ResetPasswordRequest, Role, SessionInfo, SessionsRevoked, User,
+    RegisterRequest, ResetPasswordRequest, Role, SessionInfo, SessionsRevoked,
 };
 pub use crate::failure::ApiFailure;
 
@@ -142,10 +142,6 @@ mod browser {
         .await
     }
 
-    pub async fn me() -> Result<User, ApiFailure> {
-        call(Method::GET, paths::ME, None::<&()>).await
-    }
-
     pub async fn protected() -> Result<ProtectedResponse, ApiFailure> {
         call(Method::GET, paths::PROTECTED, None::<&()>).await
     }
@@ -277,9 +273,6 @@ mod browser {
     pub async fn admin_password_reset(_: i64) -> Result<(), ApiFailure> {
         browser_only()
     }
-    pub async fn me() -> Result<User, ApiFailure> {
-        browser_only()
-    }
     pub async fn protected() -> Result<ProtectedResponse, ApiFailure> {
         browser_only()
     }
@@ -314,8 +307,8 @@ mod browser {
 
 pub use browser::{
     account, admin_password_reset, admin_users, audit, change_email, change_password,
-    delete_account, end_session, forgot_password, login, logout, logout_all, me, protected,
-    register, resend_verification, reset_password, revoke_sessions, sessions, set_active, set_role,
+    delete_account, end_session, forgot_password, login, logout, logout_all, protected, register,
+    resend_verification, reset_password, revoke_sessions, sessions, set_active, set_role,
     update_account, verify_email,
 };
 

@@ -1,5 +1,7 @@
 //! Why an API call failed, as the pages show it.
 
+use crate::i18n::{t, Msg};
+
 /// Why a call failed, ready to show.
 #[derive(Clone, Debug, PartialEq)]
 // On the server no call is made, so only `Network` is built there.
@@ -21,10 +23,8 @@ impl ApiFailure {
     pub fn message(&self) -> String {
         match self {
             ApiFailure::Rejected { message, .. } => message.clone(),
-            ApiFailure::Network(_) => {
-                "The server could not be reached. Check your connection and try again.".into()
-            }
-            ApiFailure::SignedOut => "Your session has ended. Please sign in again.".into(),
+            ApiFailure::Network(_) => t(Msg::AppUnreachable).into(),
+            ApiFailure::SignedOut => t(Msg::AppSessionEnded).into(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod forms;
+pub mod i18n;
 pub mod rules;
 pub mod session;
 

@@ -3,7 +3,10 @@
 //! validate: a value of one of these types can only hold a valid value.
 //! Lengths count Unicode characters, not bytes.
 
-use crate::api::RegisterRequest;
+use crate::{
+    api::RegisterRequest,
+    i18n::{Msg, Text},
+};
 
 /// 3-50 ASCII letters, digits, `_`, `.` or `-`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,18 +40,18 @@ pub fn has_control_characters(raw: &str) -> bool {
 }
 
 impl Username {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Text> {
         let n = raw.chars().count();
         if !(USERNAME_MIN..=USERNAME_MAX).contains(&n) {
-            return Err(format!(
-                "Username must be {USERNAME_MIN} to {USERNAME_MAX} characters long."
-            ));
+            return Err(Text::new(Msg::RulesUsernameLength)
+                .with("min", USERNAME_MIN)
+                .with("max", USERNAME_MAX));
         }
         if !raw
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
         {
-            return Err("Username may contain only letters, digits, '_', '.' and '-'.".into());
+            return Err(Msg::RulesUsernameCharacters.into());
         }
         Ok(Self(raw.to_owned()))
     }
@@ -59,12 +62,10 @@ impl Username {
 }
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let invalid = || "Email must be a valid email address.".to_string();
+    pub fn parse(raw: &str) -> Result<Self, Text> {
+        let invalid = || Text::new(Msg::RulesEmailInvalid);
         if raw.chars().count() > EMAIL_MAX {
-            return Err(format!(
-                "Email must be at most {EMAIL_MAX} characters long."
-            ));
+            return Err(Text::new(Msg::RulesEmailLength).with("max", EMAIL_MAX));
         }
         let (local, domain) = raw.split_once('@').ok_or_else(invalid)?;
         let local_ok = !local.is_empty()
@@ -94,15 +95,15 @@ impl Email {
 }
 
 impl Password {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Text> {
         if has_control_characters(raw) {
-            return Err("Password must not contain control characters.".into());
+            return Err(Msg::RulesPasswordControl.into());
         }
         let n = raw.chars().count();
         if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
-            return Err(format!(
-                "Password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long."
-            ));
+            return Err(Text::new(Msg::RulesPasswordLength)
+                .with("min", PASSWORD_MIN)
+                .with("max", PASSWORD_MAX));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -119,16 +120,14 @@ impl std::fmt::Debug for Password {
 }
 
 impl FullName {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Text> {
         if has_control_characters(raw) {
-            return Err("Full name must not contain control characters.".into());
+            return Err(Msg::RulesFullNameControl.into());
         }
         let trimmed = raw.trim();
         let n = trimmed.chars().count();
         if !(1..=FULL_NAME_MAX).contains(&n) {
-            return Err(format!(
-                "Full name must be 1 to {FULL_NAME_MAX} characters long."
-            ));
+            return Err(Text::new(Msg::RulesFullNameLength).with("max", FULL_NAME_MAX));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -147,11 +146,8 @@ pub struct NewAccount {
     pub full_name: FullName,
 }
 
-/// The message for a confirmation that does not match.
-pub const PASSWORDS_DIFFER: &str = "Passwords do not match.";
-
 /// Checks every rule and lists every failure, in form order.
-pub fn validate_registration(req: &RegisterRequest) -> Result<NewAccount, Vec<String>> {
+pub fn validate_registration(req: &RegisterRequest) -> Result<NewAccount, Vec<Text>> {
     let username = Username::parse(&req.username);
     let email = Email::parse(&req.email);
     let password = Password::parse(&req.password);
@@ -159,7 +155,7 @@ pub fn validate_registration(req: &RegisterRequest) -> Result<NewAccount, Vec<St
     let confirm = if req.password == req.confirm_password {
         Ok(())
     } else {
-        Err(PASSWORDS_DIFFER.to_string())
+        Err(Text::new(Msg::RulesPasswordsDiffer))
     };
     match (username, email, password, confirm, full_name) {
         (Ok(username), Ok(email), Ok(password), Ok(()), Ok(full_name)) => Ok(NewAccount {

@@ -10,6 +10,7 @@ use leptos_router::{
 use crate::{
     auth_state::provide_auth_state,
     components::NavBar,
+    i18n::{catalog_path, page_locale, provide_i18n},
     pages::{
         AccountRoute, AdminAuditRoute, AdminUsersRoute, HomePage, LoginPage, MailedLinkRoute,
         NotFound, ProfileRoute, ProtectedRoute, RegisterRoute,
@@ -18,15 +19,19 @@ use crate::{
 
 /// The whole document, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let locale = page_locale();
+    // The app hydrates only once it has the texts of the page's language.
+    let texts = view! { <link rel="preload" href=catalog_path(locale) r#as="fetch" crossorigin="anonymous"/> };
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=locale.as_str()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
+                {texts}
                 <HydrationScripts options=options.clone()/>
                 <HashedStylesheet options id="leptos"/>
                 <MetaTags/>
@@ -43,8 +48,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_auth_state();
+    let i18n = provide_i18n();
+    // A language switch renders the app again in the new language. The
+    // title is a plain string: the server fills it into the head after the
+    // render, where no reactive value may be read.
     view! {
-        <Title text="Auth"/>
+        {move || {
+            i18n.locale.track();
+            view! {
+        <Title text=crate::i18n::t(crate::i18n::Msg::AppTitle)/>
         <Router>
             <NavBar/>
             <main id="main">
@@ -63,5 +75,7 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+            }
+        }}
     }
 }

@@ -52,9 +52,11 @@ test("forgot → mail → reset → signed in with the new password", async ({ p
 test("register → verify the address from the mailed link", async ({ page }) => {
   const name = uniqueName("verify");
   await registerViaForm(page, name);
-  await page.goto("/account");
+  // Where a registration lands: the notice, and a new link on request.
   await hydrated(page);
   await expect(page.locator("#unverified")).toContainText("is not verified yet");
+  await page.getByRole("button", { name: "Send again" }).click();
+  await expect(page.locator("#profile-notice")).toHaveText("We have sent you a new link.");
 
   const token = await mailedToken(`${name}@example.com`, "verify-email");
   await page.goto(`/verify-email?token=${token}`);
@@ -98,14 +100,20 @@ test("change the name and language, then delete the account", async ({ page, req
   await loginViaForm(page, name);
   await expect(page).toHaveURL(/\/account$/);
   await hydrated(page);
-  await expect(page.getByLabel("Language")).toBeEnabled();
+  await expect(page.locator("#main").getByLabel("Language")).toBeEnabled();
   await page.getByLabel("Full name").fill("Leaving Soon");
-  await page.getByLabel("Language").selectOption("zh-TW");
+  await page.locator("#main").getByLabel("Language").selectOption("zh-TW");
   await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.locator("#account-notice")).toHaveText("Your profile is saved.");
+  // The page speaks the chosen language at once, and again after a reload.
+  await expect(page.locator("#account-notice")).toHaveText("您的個人資料已儲存。");
+  await expect(page.locator("html")).toHaveAttribute("lang", "zh-TW");
   await page.reload();
   await hydrated(page);
-  await expect(page.getByLabel("Language")).toHaveValue("zh-TW");
+  await expect(page.locator("html")).toHaveAttribute("lang", "zh-TW");
+  await expect(page.locator("#locale")).toHaveValue("zh-TW");
+  await expect(page.locator("#fullName")).toHaveValue("Leaving Soon");
+  // Back to English through the switcher of the top bar.
+  await page.locator("#language-select").selectOption("en");
   await expect(page.getByLabel("Full name")).toHaveValue("Leaving Soon");
 
   // Not without the tick.

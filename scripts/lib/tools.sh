@@ -71,6 +71,8 @@ ensure_test_tools() {
     [ -n "$(postgres_bin_dir)" ] || missing+=(postgresql)
     command -v redis-server >/dev/null || missing+=(redis-server)
     command -v brotli >/dev/null || missing+=(brotli)
+    # Chinese glyphs for the screenshots and the 360 px layout checks in zh-CN/zh-TW.
+    [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing Debian packages: ${missing[*]}"
         apt_install "${missing[@]}"

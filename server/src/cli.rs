@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use app::api::RegisterRequest;
+use app::{api::RegisterRequest, i18n::Text};
 use clap::{Parser, Subcommand};
 
 use crate::{
@@ -78,7 +78,13 @@ impl CliError {
 impl From<AuthError> for CliError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::Validation(errors) => CliError::Invalid(errors.join(" ")),
+            AuthError::Validation(errors) => CliError::Invalid(
+                errors
+                    .iter()
+                    .map(Text::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             AuthError::Conflict(_) => {
                 CliError::Failed("a user with this username or email already exists".into())
             }

@@ -31,7 +31,6 @@ pub const CALLED_BY_THE_APP: &[(&str, &str)] = &[
     ("GET", HEALTH),
     ("POST", REGISTER),
     ("POST", LOGIN),
-    ("GET", ME),
     ("POST", REFRESH),
     ("POST", REVOKE),
     ("GET", PROTECTED),

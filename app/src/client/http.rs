@@ -79,7 +79,9 @@ async fn send(
     let mut builder = RequestBuilder::new(path)
         .method(method)
         .header("accept", "application/json")
-        .header(crate::session::BROWSER_SESSION_HEADER, "1");
+        .header(crate::session::BROWSER_SESSION_HEADER, "1")
+        // The API answers in the language the app shows, whatever the browser's.
+        .header("accept-language", crate::i18n::current().as_str());
     if let Some(token) = token {
         builder = builder.header("authorization", &format!("Bearer {token}"));
     }
@@ -99,11 +101,7 @@ async fn send(
 
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
     let status = response.status();
-    let unexpected = |e: String| ApiFailure::Rejected {
-        status,
-        message: format!("The server sent an unexpected answer ({status})."),
-        errors: vec![e],
-    };
+    let unexpected = |e: String| unexpected_answer(status, e);
     let envelope: Envelope<T> = response
         .json()
         .await
@@ -119,6 +117,19 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure
         Some(data) => Ok(data),
         // `data` is null (logout): fine when the caller expects nothing.
         None => serde_json::from_str("null").map_err(|e| unexpected(e.to_string())),
+    }
+}
+
+/// An answer that is not the API's envelope (not generic: `decode` is one
+/// copy per type of data).
+fn unexpected_answer(status: u16, problem: String) -> ApiFailure {
+    ApiFailure::Rejected {
+        status,
+        message: crate::i18n::tf(
+            crate::i18n::Msg::AppUnexpectedAnswer,
+            &[("status", &status.to_string())],
+        ),
+        errors: vec![problem],
     }
 }
 

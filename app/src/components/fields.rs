@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{t, Msg};
+
 /// The input of a field: bound to `value`, marked invalid and described by
 /// its error line while `error` holds a message.
 fn bound_input(
@@ -92,7 +94,7 @@ pub fn PasswordField(
                     aria-pressed=move || visible.get().to_string()
                     on:click=move |_| visible.update(|v| *v = !*v)
                 >
-                    {move || if visible.get() { "Hide" } else { "Show" }}
+                    {move || if visible.get() { t(Msg::AppFieldHide) } else { t(Msg::AppFieldShow) }}
                 </button>
             </div>
             {error_line(id, error)}

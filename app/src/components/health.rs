@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 
-use crate::api::Health;
+use crate::{
+    api::Health,
+    i18n::{t, tf, Msg},
+};
 
 /// A live check of `GET /api/health`. It runs in the browser only, so the
 /// server renders "checking" and the answer appears once the app has hydrated.
@@ -9,13 +12,15 @@ pub fn HealthBadge() -> impl IntoView {
     let health = LocalResource::new(check_health);
     let status = move || {
         match health.get() {
-        None => view! { <span class="badge pending" data-state="pending">"Checking the API…"</span> }.into_any(),
+        None => view! { <span class="badge pending" data-state="pending">{t(Msg::AppHealthChecking)}</span> }.into_any(),
         Some(Ok(h)) => view! {
-            <span class="badge ok" data-state="ok">"API " {h.status} " · version " {h.version}</span>
+            <span class="badge ok" data-state="ok">
+                {tf(Msg::AppHealthOk, &[("status", &h.status), ("version", &h.version)])}
+            </span>
         }
         .into_any(),
         Some(Err(e)) => view! {
-            <span class="badge error" data-state="error">"API unreachable: " {e}</span>
+            <span class="badge error" data-state="error">{tf(Msg::AppHealthUnreachable, &[("reason", &e)])}</span>
         }
         .into_any(),
     }
@@ -23,7 +28,7 @@ pub fn HealthBadge() -> impl IntoView {
     view! {
         <p class="health" id="api-health" aria-live="polite">
             {status}
-            <button type="button" class="link" on:click=move |_| health.refetch()>"Check again"</button>
+            <button type="button" class="link" on:click=move |_| health.refetch()>{t(Msg::AppHealthCheckAgain)}</button>
         </p>
     }
 }
@@ -42,6 +47,6 @@ async fn check_health() -> Result<Health, String> {
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        Err("the health check runs in the browser".to_string())
+        Err(t(Msg::AppHealthBrowserOnly).to_string())
     }
 }

@@ -1,7 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::auth_state::use_auth;
+use super::LanguageSwitcher;
+use crate::{
+    auth_state::use_auth,
+    i18n::{t, Msg},
+};
 
 /// The top bar: the pages, and who is signed in.
 #[component]
@@ -13,23 +17,24 @@ pub fn NavBar() -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <nav aria-label="Main">
+            <nav aria-label=t(Msg::AppNavLabel)>
                 <A href="/" attr:class="brand">"Auth"</A>
-                <A href="/protected">"Protected"</A>
+                <A href="/protected">{t(Msg::AppNavProtected)}</A>
                 <Show
                     when=move || auth.signed_in()
                     fallback=|| view! {
-                        <A href="/login">"Log in"</A>
-                        <A href="/register" attr:class="button small">"Register"</A>
+                        <A href="/login">{t(Msg::AppNavLogIn)}</A>
+                        <A href="/register" attr:class="button small">{t(Msg::AppNavRegister)}</A>
                     }
                 >
-                    <span class="who" id="signed-in-as">"Signed in as " <strong>{username}</strong></span>
+                    <span class="who" id="signed-in-as">{t(Msg::AppNavSignedInAs)} " " <strong>{username}</strong></span>
                     <Show when=move || auth.user.with(|u| u.as_ref().is_some_and(|u| u.role == crate::api::Role::Admin))>
-                        <A href="/admin/users">"Admin"</A>
+                        <A href="/admin/users">{t(Msg::AppNavAdmin)}</A>
                     </Show>
-                    <A href="/profile">"Profile"</A>
-                    <A href="/account">"Account"</A>
+                    <A href="/profile">{t(Msg::AppNavProfile)}</A>
+                    <A href="/account">{t(Msg::AppNavAccount)}</A>
                 </Show>
+                <LanguageSwitcher/>
             </nav>
         </header>
     }

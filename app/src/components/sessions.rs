@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 
-use crate::calls;
+use crate::{
+    calls,
+    i18n::{format_datetime, t, tf, Msg},
+};
 
 /// The caller's login sessions, with "End" for the others and "Log out everywhere".
 #[component]
@@ -12,7 +15,7 @@ pub fn SessionsList() -> impl IntoView {
             let result = calls::end_session(id).await;
             outcome.set(Some(
                 result
-                    .map(|()| "Session ended.".to_string())
+                    .map(|()| t(Msg::AccountSessionsEnded).to_string())
                     .unwrap_or_else(|e| e.message()),
             ));
             sessions.refetch();
@@ -30,11 +33,11 @@ pub fn SessionsList() -> impl IntoView {
     });
     view! {
         <section class="card" id="sessions">
-            <h2>"Your sessions"</h2>
+            <h2>{t(Msg::AccountSessionsTitle)}</h2>
             <p class="muted" aria-live="polite">{move || outcome.get()}</p>
             <ul class="sessions">
                 {move || match sessions.get() {
-                    None => view! { <li class="muted">"Loading…"</li> }.into_any(),
+                    None => view! { <li class="muted">{t(Msg::AccountSessionsLoading)}</li> }.into_any(),
                     Some(Err(e)) => view! { <li class="error">{e.message()}</li> }.into_any(),
                     Some(Ok(list)) => list
                         .into_iter()
@@ -43,16 +46,21 @@ pub fn SessionsList() -> impl IntoView {
                             view! {
                                 <li class="session" data-current=s.current.to_string()>
                                     <div>
-                                        <strong>{s.user_agent.clone().unwrap_or_else(|| "Unknown device".into())}</strong>
-                                        {s.current.then(|| view! { <span class="badge ok">"This session"</span> })}
+                                        <strong>{s.user_agent.clone().unwrap_or_else(|| t(Msg::AccountSessionsUnknownDevice).into())}</strong>
+                                        {s.current.then(|| view! { <span class="badge ok">{t(Msg::AccountSessionsThisSession)}</span> })}
                                         <p class="muted">
-                                            "From " {s.ip.clone().unwrap_or_else(|| "an unknown address".into())}
-                                            " · signed in " {crate::pages::local_time(&s.created_at)}
-                                            " · last used " {crate::pages::local_time(&s.last_used_at)}
+                                            {tf(
+                                                Msg::AccountSessionsDetails,
+                                                &[
+                                                    ("ip", s.ip.as_deref().unwrap_or(t(Msg::AccountSessionsUnknownAddress))),
+                                                    ("created", &format_datetime(&s.created_at)),
+                                                    ("last_used", &format_datetime(&s.last_used_at)),
+                                                ],
+                                            )}
                                         </p>
                                     </div>
                                     {(!s.current).then(|| view! {
-                                        <button type="button" class="button secondary small" on:click=move |_| end(id.clone())>"End"</button>
+                                        <button type="button" class="button secondary small" on:click=move |_| end(id.clone())>{t(Msg::AccountSessionsEnd)}</button>
                                     })}
                                 </li>
                             }
@@ -63,7 +71,7 @@ pub fn SessionsList() -> impl IntoView {
             </ul>
             <button type="button" id="logout-all" class="button secondary" disabled=move || everywhere.pending().get() on:click=move |_| {
                 everywhere.dispatch(());
-            }>"Log out everywhere"</button>
+            }>{t(Msg::AccountSessionsLogoutAll)}</button>
         </section>
     }
 }

@@ -5,11 +5,9 @@ use crate::{
     calls,
     components::{focus_first_error, ErrorSummary, TextField},
     forms::rendered_outcome,
+    i18n::{t, Msg},
     rules::Email,
 };
-
-/// The answer, the same whether or not the address has an account.
-const SENT: &str = "If an account has this address, we have sent it a link to choose a new password. Check your mail.";
 
 /// Asks for a reset link by mail.
 #[component]
@@ -28,7 +26,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let email_error = Signal::derive(move || {
         touched
             .get()
-            .then(|| email.with(|v| Email::parse(v.trim()).err()))
+            .then(|| email.with(|v| Email::parse(v.trim()).err().map(|e| e.localized())))
             .flatten()
     });
 
@@ -56,19 +54,20 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
     view! {
         <section class="card narrow">
-            <h1>"Forgot your password?"</h1>
-            <p>"Enter the address of your account and we will mail you a link to choose a new password."</p>
+            <h1>{t(Msg::AccountForgotTitle)}</h1>
+            <p>{t(Msg::AccountForgotIntro)}</p>
             <Show when=move || sent.get()>
-                <p class="notice" role="status" id="forgot-sent">{SENT}</p>
+                // The answer, the same whether or not the address has an account.
+                <p class="notice" role="status" id="forgot-sent">{t(Msg::AccountForgotSent)}</p>
             </Show>
             <form method="post" action="/forgot-password" on:submit=on_submit novalidate>
                 <ErrorSummary failure=failure/>
-                <TextField id="email" label="Email" value=email error=email_error input_type="email" autocomplete="email" on_blur=Callback::new(move |()| touched.set(true))/>
+                <TextField id="email" label=t(Msg::AccountForgotEmail) value=email error=email_error input_type="email" autocomplete="email" on_blur=Callback::new(move |()| touched.set(true))/>
                 <button type="submit" class="button" disabled=move || submit.pending().get()>
-                    {move || if submit.pending().get() { "Sending…" } else { "Send me a link" }}
+                    {move || if submit.pending().get() { t(Msg::AccountForgotSending) } else { t(Msg::AccountForgotSubmit) }}
                 </button>
             </form>
-            <p class="aside"><A href="/login">"Back to log in"</A></p>
+            <p class="aside"><A href="/login">{t(Msg::AccountForgotBack)}</A></p>
         </section>
     }
 }

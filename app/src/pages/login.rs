@@ -7,6 +7,7 @@ use crate::{
     calls,
     components::{focus_first_error, ErrorSummary, PasswordField, TextField},
     forms::rendered_outcome,
+    i18n::{t, Msg},
 };
 
 /// Sign in with a username or email and a password.
@@ -14,19 +15,15 @@ use crate::{
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next");
-    let notice = move || {
-        match query.read().get("reason").as_deref() {
-        Some("expired") => Some("Your session has expired. Please sign in again."),
-        Some("signed-out") => Some("You signed out in another tab."),
-        Some("logged-out") => Some("You have signed out."),
-        Some("verify-email") => {
-            Some("Check your mail: we have sent you a link to confirm your address. Sign in once it is confirmed.")
-        }
-        Some("password-reset") => Some("Your password is changed. Sign in with the new one."),
-        Some("account-deleted") => Some("Your account has been deleted."),
-        _ if next().is_some() => Some("Please sign in to continue."),
+    let notice = move || match query.read().get("reason").as_deref() {
+        Some("expired") => Some(t(Msg::AppLoginExpired)),
+        Some("signed-out") => Some(t(Msg::AppLoginSignedOutElsewhere)),
+        Some("logged-out") => Some(t(Msg::AppLoginLoggedOut)),
+        Some("verify-email") => Some(t(Msg::AppLoginVerifyEmail)),
+        Some("password-reset") => Some(t(Msg::AppLoginPasswordReset)),
+        Some("account-deleted") => Some(t(Msg::AppLoginAccountDeleted)),
+        _ if next().is_some() => Some(t(Msg::AppLoginToContinue)),
         _ => None,
-    }
     };
     // A form posted before the app loaded comes back with the server's answer.
     let outcome = rendered_outcome();
@@ -70,28 +67,32 @@ pub fn LoginPage() -> impl IntoView {
         missing
             .get()
             .0
-            .then(|| "Enter your username or email.".to_string())
+            .then(|| t(Msg::AppLoginEnterName).to_string())
     });
-    let password_error =
-        Signal::derive(move || missing.get().1.then(|| "Enter your password.".to_string()));
+    let password_error = Signal::derive(move || {
+        missing
+            .get()
+            .1
+            .then(|| t(Msg::AppLoginEnterPassword).to_string())
+    });
 
     view! {
         <section class="card narrow">
-            <h1>"Log in"</h1>
+            <h1>{t(Msg::AppLoginTitle)}</h1>
             {move || notice().map(|n| view! { <p class="notice" id="login-notice">{n}</p> })}
             // Without the app (not loaded yet, or no JavaScript) the browser
             // posts the form to the server, never putting it in the URL.
             <form method="post" action="/login" on:submit=on_submit novalidate>
                 <input type="hidden" name="next" value=move || next().unwrap_or_default()/>
                 <ErrorSummary failure=failure/>
-                <TextField id="username" label="Username or email" value=username error=username_error autocomplete="username"/>
-                <PasswordField id="password" label="Password" value=password error=password_error/>
+                <TextField id="username" label=t(Msg::AppLoginNameLabel) value=username error=username_error autocomplete="username"/>
+                <PasswordField id="password" label=t(Msg::AppLoginPasswordLabel) value=password error=password_error/>
                 <button type="submit" class="button" disabled=move || submit.pending().get()>
-                    {move || if submit.pending().get() { "Signing in…" } else { "Log in" }}
+                    {move || if submit.pending().get() { t(Msg::AppLoginPending) } else { t(Msg::AppLoginSubmit) }}
                 </button>
             </form>
-            <p class="aside"><A href="/forgot-password" attr:id="forgot-link">"Forgot your password?"</A></p>
-            <p class="aside">"No account yet? " <A href="/register">"Register"</A></p>
+            <p class="aside"><A href="/forgot-password" attr:id="forgot-link">{t(Msg::AppLoginForgot)}</A></p>
+            <p class="aside">{t(Msg::AppLoginNoAccount)} " " <A href="/register">{t(Msg::AppLoginRegister)}</A></p>
         </section>
     }
 }

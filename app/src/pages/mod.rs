@@ -13,7 +13,6 @@ mod register;
 mod reset_password;
 mod verify_email;
 
-pub(crate) use admin::local_time;
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
@@ -104,4 +103,10 @@ fn after_sign_in(next: Option<String>) {
         .unwrap_or("/profile")
         .to_string();
     use_navigate()(&target, Default::default());
+    // The account's language wins over the one the sign-in page was in.
+    #[cfg(feature = "hydrate")]
+    {
+        let i18n = crate::i18n::use_i18n();
+        leptos::task::spawn_local(crate::i18n::adopt_account_language(i18n));
+    }
 }

@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::i18n::{t, Msg};
+
 /// Shown for any path no route matches; the server answers it with 404.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -10,9 +12,9 @@ pub fn NotFound() -> impl IntoView {
     }
     view! {
         <section class="card narrow">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address."</p>
-            <A href="/">"Back to the start page"</A>
+            <h1>{t(Msg::AppNotFoundTitle)}</h1>
+            <p>{t(Msg::AppNotFoundText)}</p>
+            <A href="/">{t(Msg::AppNotFoundBack)}</A>
         </section>
     }
 }

@@ -1,7 +1,11 @@
 use leptos::prelude::*;
 
 use super::RequireSignIn;
-use crate::{api::ProtectedResponse, calls};
+use crate::{
+    api::ProtectedResponse,
+    calls,
+    i18n::{role_name, t, tf, Msg},
+};
 
 /// Calls `GET /api/auth/protected` and shows the answer.
 #[component]
@@ -10,16 +14,16 @@ pub fn ProtectedPage() -> impl IntoView {
     view! {
         <RequireSignIn>
             <section class="card">
-                <h1>"Protected resource"</h1>
-                <p class="lead">"This page calls an endpoint that needs a valid access token."</p>
+                <h1>{t(Msg::AppProtectedTitle)}</h1>
+                <p class="lead">{t(Msg::AppProtectedLead)}</p>
                 <div class="answer" id="protected-answer" aria-live="polite">
                     {move || match answer.get() {
-                        None => view! { <p class="muted">"Calling the API…"</p> }.into_any(),
+                        None => view! { <p class="muted">{t(Msg::AppProtectedCalling)}</p> }.into_any(),
                         Some(Ok(ProtectedResponse { message, username, role, server_time })) => view! {
                             <p id="protected-message">{message}</p>
                             <p class="muted">
-                                "As " <strong>{username}</strong> " (" {role.as_str()} "), server time "
-                                <time id="server-time">{server_time}</time>
+                                {tf(Msg::AppProtectedAsWho, &[("username", &username), ("role", role_name(role))])} " "
+                                <time id="server-time" datetime=server_time.clone()>{crate::i18n::format_datetime(&server_time)}</time>
                             </p>
                         }
                         .into_any(),
@@ -27,7 +31,7 @@ pub fn ProtectedPage() -> impl IntoView {
                     }}
                 </div>
                 <div class="actions">
-                    <button type="button" id="call-again" class="button" on:click=move |_| answer.refetch()>"Call again"</button>
+                    <button type="button" id="call-again" class="button" on:click=move |_| answer.refetch()>{t(Msg::AppProtectedCallAgain)}</button>
                 </div>
             </section>
         </RequireSignIn>

@@ -7,7 +7,8 @@ use crate::{
     calls,
     components::{focus_first_error, ErrorSummary, PasswordField, TextField},
     forms::rendered_outcome,
-    rules::{Email, FullName, Password, Username, PASSWORDS_DIFFER},
+    i18n::{t, Msg},
+    rules::{Email, FullName, Password, Username},
 };
 
 /// Create an account. The rules are the server's own (`crate::rules`),
@@ -30,17 +31,34 @@ pub fn RegisterPage() -> impl IntoView {
     let shown =
         move |i: usize, rule: Option<String>| touched.with(|t| t[i]).then_some(rule).flatten();
 
-    let username_error =
-        Signal::derive(move || shown(0, username.with(|v| Username::parse(v).err())));
-    let email_error = Signal::derive(move || shown(1, email.with(|v| Email::parse(v).err())));
-    let full_name_error =
-        Signal::derive(move || shown(2, full_name.with(|v| FullName::parse(v).err())));
-    let password_error =
-        Signal::derive(move || shown(3, password.with(|v| Password::parse(v).err())));
+    let username_error = Signal::derive(move || {
+        shown(
+            0,
+            username.with(|v| Username::parse(v).err().map(|e| e.localized())),
+        )
+    });
+    let email_error = Signal::derive(move || {
+        shown(
+            1,
+            email.with(|v| Email::parse(v).err().map(|e| e.localized())),
+        )
+    });
+    let full_name_error = Signal::derive(move || {
+        shown(
+            2,
+            full_name.with(|v| FullName::parse(v).err().map(|e| e.localized())),
+        )
+    });
+    let password_error = Signal::derive(move || {
+        shown(
+            3,
+            password.with(|v| Password::parse(v).err().map(|e| e.localized())),
+        )
+    });
     let confirm_error = Signal::derive(move || {
         shown(
             4,
-            (confirm.get() != password.get()).then(|| PASSWORDS_DIFFER.to_string()),
+            (confirm.get() != password.get()).then(|| t(Msg::RulesPasswordsDiffer).to_string()),
         )
     });
 
@@ -79,20 +97,20 @@ pub fn RegisterPage() -> impl IntoView {
 
     view! {
         <section class="card narrow">
-            <h1>"Create an account"</h1>
+            <h1>{t(Msg::AppRegisterTitle)}</h1>
             // Without the app the browser posts the form to the server.
             <form method="post" action="/register" on:submit=on_submit novalidate>
                 <ErrorSummary failure=failure/>
-                <TextField id="username" label="Username" value=username error=username_error autocomplete="username" on_blur=touch(0)/>
-                <TextField id="email" label="Email" value=email error=email_error input_type="email" autocomplete="email" on_blur=touch(1)/>
-                <TextField id="fullName" label="Full name" value=full_name error=full_name_error autocomplete="name" on_blur=touch(2)/>
-                <PasswordField id="password" label="Password" value=password error=password_error autocomplete="new-password" on_blur=touch(3)/>
-                <PasswordField id="confirmPassword" label="Confirm password" value=confirm error=confirm_error autocomplete="new-password" on_blur=touch(4)/>
+                <TextField id="username" label=t(Msg::AppRegisterUsername) value=username error=username_error autocomplete="username" on_blur=touch(0)/>
+                <TextField id="email" label=t(Msg::AppRegisterEmail) value=email error=email_error input_type="email" autocomplete="email" on_blur=touch(1)/>
+                <TextField id="fullName" label=t(Msg::AppRegisterFullName) value=full_name error=full_name_error autocomplete="name" on_blur=touch(2)/>
+                <PasswordField id="password" label=t(Msg::AppRegisterPassword) value=password error=password_error autocomplete="new-password" on_blur=touch(3)/>
+                <PasswordField id="confirmPassword" label=t(Msg::AppRegisterConfirm) value=confirm error=confirm_error autocomplete="new-password" on_blur=touch(4)/>
                 <button type="submit" class="button" disabled=move || submit.pending().get()>
-                    {move || if submit.pending().get() { "Creating your account…" } else { "Register" }}
+                    {move || if submit.pending().get() { t(Msg::AppRegisterPending) } else { t(Msg::AppRegisterSubmit) }}
                 </button>
             </form>
-            <p class="aside">"Already registered? " <A href="/login">"Log in"</A></p>
+            <p class="aside">{t(Msg::AppRegisterAlready)} " " <A href="/login">{t(Msg::AppRegisterLogIn)}</A></p>
         </section>
     }
 }

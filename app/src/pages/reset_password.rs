@@ -7,7 +7,8 @@ use crate::{
     calls,
     components::{focus_first_error, ErrorSummary, PasswordField},
     forms::rendered_outcome,
-    rules::{Password, PASSWORDS_DIFFER},
+    i18n::{t, Msg},
+    rules::Password,
 };
 
 /// Chooses a new password with the token of a mailed link.
@@ -24,12 +25,12 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let password_error = Signal::derive(move || {
         touched
             .with(|t| t[0])
-            .then(|| password.with(|v| Password::parse(v).err()))
+            .then(|| password.with(|v| Password::parse(v).err().map(|e| e.localized())))
             .flatten()
     });
     let confirm_error = Signal::derive(move || {
         (touched.with(|t| t[1]) && confirm.get() != password.get())
-            .then(|| PASSWORDS_DIFFER.to_string())
+            .then(|| t(Msg::RulesPasswordsDiffer).to_string())
     });
 
     let submit = Action::new_local(|req: &ResetPasswordRequest| calls::reset_password(req.clone()));
@@ -60,25 +61,25 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let has_token = !token.is_empty();
     view! {
         <section class="card narrow">
-            <h1>"Choose a new password"</h1>
+            <h1>{t(Msg::AccountResetTitle)}</h1>
             <Show
                 when=move || has_token
                 fallback=|| view! {
-                    <p class="error" role="alert">"This link is incomplete. Ask for a new one."</p>
+                    <p class="error" role="alert">{t(Msg::AccountResetIncomplete)}</p>
                 }
             >
-                <p>"Every session of your account ends when the new password is set."</p>
+                <p>{t(Msg::AccountResetIntro)}</p>
             </Show>
             <form method="post" action="/reset-password" on:submit=on_submit.clone() novalidate>
                 <input type="hidden" name="token" value=token.clone()/>
                 <ErrorSummary failure=failure/>
-                <PasswordField id="newPassword" label="New password" value=password error=password_error autocomplete="new-password" on_blur=touch(0)/>
-                <PasswordField id="confirmPassword" label="Confirm the new password" value=confirm error=confirm_error autocomplete="new-password" on_blur=touch(1)/>
+                <PasswordField id="newPassword" label=t(Msg::AccountResetNew) value=password error=password_error autocomplete="new-password" on_blur=touch(0)/>
+                <PasswordField id="confirmPassword" label=t(Msg::AccountResetConfirm) value=confirm error=confirm_error autocomplete="new-password" on_blur=touch(1)/>
                 <button type="submit" class="button" disabled=move || submit.pending().get()>
-                    {move || if submit.pending().get() { "Saving…" } else { "Set the new password" }}
+                    {move || if submit.pending().get() { t(Msg::AccountSaving) } else { t(Msg::AccountResetSubmit) }}
                 </button>
             </form>
-            <p class="aside"><A href="/forgot-password">"Ask for a new link"</A></p>
+            <p class="aside"><A href="/forgot-password">{t(Msg::AccountResetNewLink)}</A></p>
         </section>
     }
 }

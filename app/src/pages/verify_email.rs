@@ -2,7 +2,13 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::mailed_link::{forget_token_in_address_bar, link_token};
-use crate::{auth_state::use_auth, calls, components::ErrorSummary, forms::rendered_outcome};
+use crate::{
+    auth_state::use_auth,
+    calls,
+    components::ErrorSummary,
+    forms::rendered_outcome,
+    i18n::{t, Msg},
+};
 
 /// Confirms an address with the token of a mailed link. It asks for a
 /// click: a mail scanner that opens the link verifies nothing.
@@ -38,7 +44,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let has_token = !token.is_empty();
     view! {
         <section class="card narrow">
-            <h1>"Confirm your email address"</h1>
+            <h1>{t(Msg::AccountVerifyTitle)}</h1>
             <Show
                 when=move || verified.get()
                 fallback=move || {
@@ -48,27 +54,27 @@ pub fn VerifyEmailPage() -> impl IntoView {
                         <Show
                             when=move || has_token
                             fallback=|| view! {
-                                <p class="error" role="alert">"This link is incomplete. Open the link of the mail again."</p>
+                                <p class="error" role="alert">{t(Msg::AccountVerifyIncomplete)}</p>
                             }
                         >
-                            <p>"Confirm that the address this link was sent to is yours."</p>
+                            <p>{t(Msg::AccountVerifyIntro)}</p>
                         </Show>
                         <form method="post" action="/verify-email" on:submit=on_submit.clone() novalidate>
                             <input type="hidden" name="token" value=token.clone()/>
                             <ErrorSummary failure=failure/>
                             <button type="submit" id="confirm-address" class="button" disabled=move || submit.pending().get()>
-                                {move || if submit.pending().get() { "Confirming…" } else { "Confirm my address" }}
+                                {move || if submit.pending().get() { t(Msg::AccountVerifyConfirming) } else { t(Msg::AccountVerifySubmit) }}
                             </button>
                         </form>
                     }
                 }
             >
-                <p class="notice" role="status" id="verify-done">"Your address is verified."</p>
+                <p class="notice" role="status" id="verify-done">{t(Msg::AccountVerifyDone)}</p>
                 <p>
                     {move || if auth.signed_in() {
-                        view! { <A href="/account">"Go to your account"</A> }.into_any()
+                        view! { <A href="/account">{t(Msg::AccountVerifyToAccount)}</A> }.into_any()
                     } else {
-                        view! { <A href="/login">"Log in"</A> }.into_any()
+                        view! { <A href="/login">{t(Msg::AccountVerifyLogIn)}</A> }.into_any()
                     }}
                 </p>
             </Show>

@@ -3,6 +3,7 @@
 
 use app::{
     api::{Account, AccountUpdate, AuditKind, Locale},
+    i18n::Msg,
     rules::{Email, FullName},
 };
 
@@ -93,14 +94,10 @@ impl AuthService {
         self.confirm_current_password(&row, current_password, client)
             .await?;
         if login_key(new.as_str()) == login_key(&row.email) {
-            return Err(AuthError::Validation(vec![
-                "This is the address of your account already.".into(),
-            ]));
+            return Err(AuthError::Validation(vec![Msg::ApiSameAddress.into()]));
         }
         if users::email_taken(&me.db, new.as_str(), user_id).await? {
-            return Err(AuthError::Conflict(
-                "The email is already registered.".into(),
-            ));
+            return Err(AuthError::Conflict(Msg::ApiEmailTaken.into()));
         }
         let now = me.clock.now();
         let masked = mask_address(new.as_str());
@@ -166,11 +163,7 @@ impl AuthService {
         match deleted {
             Guarded::Done => {}
             Guarded::NoSuchUser => return Err(AuthError::NotFound),
-            Guarded::LastAdmin => {
-                return Err(AuthError::Conflict(
-                    "The last active admin cannot delete their account.".into(),
-                ))
-            }
+            Guarded::LastAdmin => return Err(AuthError::Conflict(Msg::ApiLastAdminDelete.into())),
         }
         // Its access tokens fail from now on: their user is gone.
         me.validation.invalidate().await;

@@ -1,7 +1,10 @@
 //! What admins do: list and search users, change roles, deactivate and
 //! reactivate, end a user's sessions, read the audit log.
 
-use app::api::{AdminUser, AuditEntry, AuditKind, Page, RegisterRequest, Role, User};
+use app::{
+    api::{AdminUser, AuditEntry, AuditKind, Locale, Page, RegisterRequest, Role, User},
+    i18n::Msg,
+};
 
 use super::{
     audit::{AuditEvent, AuditFilter},
@@ -87,8 +90,7 @@ impl AuthService {
         let mut tx = db.begin_write().await?;
         let guarded = users::set_role_guarded(&mut tx, db.backend, id, role.as_str(), now).await?;
         tx.commit().await?;
-        self.settle(guarded, "The last active admin cannot be demoted.")
-            .await?;
+        self.settle(guarded, Msg::ApiLastAdminDemote).await?;
         let detail = format!("user {id} is now {} ({})", role.as_str(), by(actor));
         let event = AuditEvent::new(AuditKind::RoleChanged)
             .user(id)
@@ -117,8 +119,7 @@ impl AuthService {
             revoke_user_families_in(&mut tx, id, "user deactivated", None, now).await?;
         }
         tx.commit().await?;
-        self.settle(guarded, "The last active admin cannot be deactivated.")
-            .await?;
+        self.settle(guarded, Msg::ApiLastAdminDeactivate).await?;
         let kind = if active {
             AuditKind::UserReactivated
         } else {
@@ -132,7 +133,7 @@ impl AuthService {
 
     /// After a guarded change committed: moves the validation generation
     /// when it changed something, or says why it did not.
-    async fn settle(&self, guarded: Guarded, last_admin: &str) -> Result<(), AuthError> {
+    async fn settle(&self, guarded: Guarded, last_admin: Msg) -> Result<(), AuthError> {
         match guarded {
             Guarded::Done => {
                 self.0.validation.invalidate().await;
@@ -191,6 +192,7 @@ impl AuthService {
             role: Role::Admin,
             verified: true,
             detail: Some("admin created on the command line"),
+            locale: Locale::default(),
         };
         self.create_account(req, creation, &ClientInfo::default())
             .await

@@ -42,6 +42,7 @@ impl AuthService {
             return Ok(Authenticated {
                 user: answer.user.clone(),
                 claims,
+                locale: answer.locale,
             });
         }
         let id: i64 = claims
@@ -69,8 +70,18 @@ impl AuthService {
             _ => return Err(AuthError::InvalidToken("session ended".into())),
         };
         let user = row.user.to_api();
-        me.validation
-            .remember(token, generation, &user, claims.clone(), session_expires_at);
-        Ok(Authenticated { user, claims })
+        me.validation.remember(
+            token,
+            generation,
+            &user,
+            row.user.locale,
+            claims.clone(),
+            session_expires_at,
+        );
+        Ok(Authenticated {
+            user,
+            claims,
+            locale: row.user.locale,
+        })
     }
 }

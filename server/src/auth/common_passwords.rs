@@ -4,11 +4,14 @@
 
 use std::{collections::HashSet, sync::LazyLock};
 
+use app::i18n::{Msg, Text};
+
 static LIST: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| include_str!("common-passwords.txt").lines().collect());
 
-pub const TOO_COMMON: &str =
-    "This password is too common: it is among the first ones an attacker tries.";
+pub fn too_common() -> Text {
+    Msg::RulesPasswordTooCommon.into()
+}
 
 /// Compared without case: `Password1` is as guessable as `password1`.
 pub fn is_common(password: &str) -> bool {
@@ -17,12 +20,12 @@ pub fn is_common(password: &str) -> bool {
 
 /// Adds the common-password rule to the result of the other rules, so a
 /// form shows every problem at once.
-pub fn check<T>(password: &str, checked: Result<T, Vec<String>>) -> Result<T, Vec<String>> {
+pub fn check<T>(password: &str, checked: Result<T, Vec<Text>>) -> Result<T, Vec<Text>> {
     match (checked, is_common(password)) {
         (checked, false) => checked,
-        (Ok(_), true) => Err(vec![TOO_COMMON.to_string()]),
+        (Ok(_), true) => Err(vec![too_common()]),
         (Err(mut errors), true) => {
-            errors.push(TOO_COMMON.to_string());
+            errors.push(too_common());
             Err(errors)
         }
     }
@@ -44,14 +47,15 @@ mod tests {
 
     #[test]
     fn every_problem_is_listed() {
+        assert_eq!(check("qwerty123", Ok::<(), _>(())), Err(vec![too_common()]));
         assert_eq!(
-            check("qwerty123", Ok::<(), _>(())),
-            Err(vec![TOO_COMMON.to_string()])
+            check(
+                "qwerty123",
+                Err::<(), _>(vec![Msg::RulesEmailInvalid.into()])
+            )
+            .unwrap_err(),
+            vec![Msg::RulesEmailInvalid.into(), too_common()]
         );
-        assert_eq!(
-            check("qwerty123", Err::<(), _>(vec!["Email is invalid.".into()])).unwrap_err(),
-            vec!["Email is invalid.".to_string(), TOO_COMMON.to_string()]
-        );
-        assert_eq!(check("correct horse", Ok::<_, Vec<String>>(1)), Ok(1));
+        assert_eq!(check("correct horse", Ok::<_, Vec<Text>>(1)), Ok(1));
     }
 }

@@ -1,15 +1,17 @@
 //! Why an auth operation failed. The HTTP layer maps each to a status; the
 //! causes stay attached, so the log shows the whole chain.
 
+use app::i18n::Text;
+
 use super::passwords::HashError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("validation failed")]
-    Validation(Vec<String>),
+    Validation(Vec<Text>),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Text),
     #[error("invalid credentials")]
     InvalidCredentials,
     #[error("locked out for {retry_after_secs} s")]

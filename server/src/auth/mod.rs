@@ -32,7 +32,7 @@ pub mod validation_cache;
 
 use std::sync::Arc;
 
-use app::api::{AuthResponse, User};
+use app::api::{AuthResponse, Locale, User};
 
 use self::{
     access_token::AccessTokens, audit::AuditLog, lockout::Lockout, passwords::PasswordHasher,
@@ -60,6 +60,9 @@ pub struct Authenticated {
     /// As stored now (role and active flag from the database, not the token).
     pub user: User,
     pub claims: Arc<Claims>,
+    /// The language the account chose, for the API's messages when the
+    /// request names none.
+    pub locale: Locale,
 }
 
 #[derive(Clone)]
@@ -124,6 +127,13 @@ impl AuthService {
 
     pub fn outbox(&self) -> &Outbox {
         &self.0.outbox
+    }
+
+    /// A user, and the language of their account.
+    pub async fn user_and_locale(&self, id: i64) -> Result<Option<(User, Locale)>, AuthError> {
+        Ok(users::find_by_id(&self.0.db, id)
+            .await?
+            .map(|row| (row.to_api(), row.locale)))
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>, AuthError> {

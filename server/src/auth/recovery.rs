@@ -3,7 +3,8 @@
 
 use app::{
     api::{Account, AuditKind, ResetPasswordRequest},
-    rules::{Email, Password, PASSWORDS_DIFFER},
+    i18n::Msg,
+    rules::{Email, Password},
 };
 
 use super::{
@@ -127,9 +128,7 @@ impl AuthService {
             .await?
             .ok_or(AuthError::NotFound)?;
         if !row.is_active {
-            return Err(AuthError::Conflict(
-                "The account is deactivated: reactivate it first.".into(),
-            ));
+            return Err(AuthError::Conflict(Msg::ApiDeactivatedReset.into()));
         }
         let now = me.clock.now();
         let mailed = self.mail_reset_link(&row, now).await?;
@@ -228,9 +227,7 @@ impl AuthService {
             match users::change_email_in(&mut tx, row.id, &redeemed.email, now).await {
                 Ok(()) => {}
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(AuthError::Conflict(
-                        "The email is already registered.".into(),
-                    ));
+                    return Err(AuthError::Conflict(Msg::ApiEmailTaken.into()));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -287,10 +284,10 @@ pub(super) fn new_password(password: &str, confirmation: &str) -> Result<Passwor
     let mut problems = Vec::new();
     let new = Password::parse(password).map_err(|e| problems.push(e)).ok();
     if password != confirmation {
-        problems.push(PASSWORDS_DIFFER.to_string());
+        problems.push(Msg::RulesPasswordsDiffer.into());
     }
     if common_passwords::is_common(password) {
-        problems.push(common_passwords::TOO_COMMON.to_string());
+        problems.push(common_passwords::too_common());
     }
     match new {
         Some(new) if problems.is_empty() => Ok(new),

@@ -3,6 +3,7 @@
 
 use app::{
     api::{AuditKind, AuthResponse, Locale, LoginRequest, RegisterRequest, Role, User},
+    i18n::Msg,
     rules::validate_registration,
 };
 
@@ -45,6 +46,9 @@ pub(super) struct Creation<'a> {
     pub verified: bool,
     /// The audit detail.
     pub detail: Option<&'a str>,
+    /// The language of the account (and of its verification mail): the one
+    /// the person registered in.
+    pub locale: Locale,
 }
 
 impl AuthService {
@@ -54,12 +58,14 @@ impl AuthService {
     pub async fn register(
         &self,
         req: &RegisterRequest,
+        locale: Locale,
         client: &ClientInfo,
     ) -> Result<Registered, AuthError> {
         let creation = Creation {
             role: Role::User,
             verified: false,
             detail: None,
+            locale,
         };
         let user = self.create_account(req, creation, client).await?;
         let signed_in = match self.0.mail.verification {
@@ -85,9 +91,9 @@ impl AuthService {
             .map_err(AuthError::Validation)?;
         let me = &self.0;
         let conflict = |(username, email): (bool, bool)| match (username, email) {
-            (true, true) => Some("The username and the email are already registered."),
-            (true, false) => Some("The username is already taken."),
-            (false, true) => Some("The email is already registered."),
+            (true, true) => Some(Msg::ApiUsernameAndEmailTaken),
+            (true, false) => Some(Msg::ApiUsernameTaken),
+            (false, true) => Some(Msg::ApiEmailTaken),
             (false, false) => None,
         };
         if let Some(message) = conflict(users::taken(&me.db, &account).await?) {
@@ -99,7 +105,7 @@ impl AuthService {
             account: &account,
             password_hash: &hash,
             role: creation.role,
-            locale: Locale::default(),
+            locale: creation.locale,
             verified_at: creation.verified.then_some(now),
         };
         // The account and its verification mail commit together.
@@ -109,7 +115,7 @@ impl AuthService {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 drop(tx);
                 let message = conflict(users::taken(&me.db, &account).await?)
-                    .unwrap_or("The username is already taken.");
+                    .unwrap_or(Msg::ApiUsernameTaken);
                 return Err(AuthError::Conflict(message.into()));
             }
             Err(e) => return Err(e.into()),
@@ -149,9 +155,7 @@ impl AuthService {
     ) -> Result<SignedIn, AuthError> {
         let me = &self.0;
         if app::rules::has_control_characters(&req.username) {
-            return Err(AuthError::Validation(vec![
-                "Username or email must not contain control characters.".into(),
-            ]));
+            return Err(AuthError::Validation(vec![Msg::RulesLoginControl.into()]));
         }
         // No account has a longer name or email; a longer one is only counted
         // and logged by its first characters, so it cannot bloat the tables.
@@ -275,7 +279,7 @@ impl AuthService {
         match self.check_password(Some(row), attempt, client).await {
             Ok(_) => Ok(()),
             Err(AuthError::InvalidCredentials) => Err(AuthError::Validation(vec![
-                "The current password is wrong.".into(),
+                Msg::ApiCurrentPasswordWrong.into(),
             ])),
             Err(other) => Err(other),
         }

@@ -23,7 +23,7 @@ use std::{
     time::Duration,
 };
 
-use app::api::User;
+use app::api::{Locale, User};
 use quick_cache::sync::Cache;
 use tokio::sync::oneshot;
 
@@ -46,6 +46,7 @@ const MAX_READS: usize = 64;
 /// token's claims, verified when it was read.
 pub struct Remembered {
     pub user: User,
+    pub locale: Locale,
     pub claims: Arc<Claims>,
     /// When the token's refresh family (its session) expires.
     pub session_expires_at: i64,
@@ -153,12 +154,14 @@ impl ValidationCache {
         token: &str,
         generation: Option<u64>,
         user: &User,
+        locale: Locale,
         claims: Arc<Claims>,
         session_expires_at: i64,
     ) {
         if let (Some(inner), Some(generation)) = (&self.0, generation) {
             let answer = Remembered {
                 user: user.clone(),
+                locale,
                 claims,
                 session_expires_at,
                 generation,

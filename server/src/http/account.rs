@@ -5,6 +5,7 @@ use app::api::{
     Account, AccountDeletion, AccountUpdate, EmailChangeRequest, Envelope, ForgotPasswordRequest,
     ResetPasswordRequest, VerifyEmailRequest,
 };
+use app::i18n::Msg;
 use axum::{extract::State, http::StatusCode, response::Response};
 use tower_sessions::Session;
 
@@ -20,8 +21,7 @@ use super::{
 use crate::{auth::recovery::forgot_address, state::AppState};
 
 /// The answer of `forgot`, the same whether or not the address has an account.
-pub const FORGOT_ANSWER: &str =
-    "If an account has this address, we have sent it a link to choose a new password.";
+pub const FORGOT_ANSWER: Msg = Msg::ApiOkResetMailed;
 
 #[utoipa::path(post, path = "/api/auth/password/forgot", tag = "account",
     request_body = ForgotPasswordRequest,
@@ -63,11 +63,7 @@ pub async fn reset_password(
     ApiJson(req): ApiJson<ResetPasswordRequest>,
 ) -> Result<Response, ApiError> {
     state.auth.reset_password(&req, &client).await?;
-    Ok(ok(
-        StatusCode::OK,
-        "Your password has been changed. Log in with the new one.",
-        (),
-    ))
+    Ok(ok(StatusCode::OK, Msg::ApiOkPasswordReset, ()))
 }
 
 #[utoipa::path(post, path = "/api/auth/email/verify", tag = "account",
@@ -83,11 +79,7 @@ pub async fn verify_email(
     ApiJson(req): ApiJson<VerifyEmailRequest>,
 ) -> Result<Response, ApiError> {
     let account = state.auth.verify_email(&req.token, &client).await?;
-    Ok(ok(
-        StatusCode::OK,
-        "Your email address is verified.",
-        account,
-    ))
+    Ok(ok(StatusCode::OK, Msg::ApiOkEmailVerified, account))
 }
 
 #[utoipa::path(post, path = "/api/auth/email/resend", tag = "account", security(("bearer" = [])),
@@ -100,11 +92,7 @@ pub async fn resend_verification(
     CurrentUser(caller): CurrentUser,
 ) -> Result<Response, ApiError> {
     state.auth.resend_verification(caller.user.id).await?;
-    Ok(ok(
-        StatusCode::ACCEPTED,
-        "If your address is not verified yet, we have sent you a new link.",
-        (),
-    ))
+    Ok(ok(StatusCode::ACCEPTED, Msg::ApiOkVerificationResent, ()))
 }
 
 #[utoipa::path(get, path = "/api/account", tag = "account", security(("bearer" = [])),
@@ -117,7 +105,7 @@ pub async fn account(
     CurrentUser(caller): CurrentUser,
 ) -> Result<Response, ApiError> {
     let account = state.auth.account(caller.user.id).await?;
-    Ok(ok(StatusCode::OK, "Your account.", account))
+    Ok(ok(StatusCode::OK, Msg::ApiOkAccount, account))
 }
 
 #[utoipa::path(patch, path = "/api/account", tag = "account", security(("bearer" = [])),
@@ -132,7 +120,7 @@ pub async fn update_account(
     ApiJson(update): ApiJson<AccountUpdate>,
 ) -> Result<Response, ApiError> {
     let account = state.auth.update_account(caller.user.id, &update).await?;
-    Ok(ok(StatusCode::OK, "Your account is saved.", account))
+    Ok(ok(StatusCode::OK, Msg::ApiOkAccountSaved, account))
 }
 
 #[utoipa::path(post, path = "/api/account/email", tag = "account", security(("bearer" = [])),
@@ -157,11 +145,7 @@ pub async fn change_email(
             &client,
         )
         .await?;
-    Ok(ok(
-        StatusCode::ACCEPTED,
-        "We have sent a link to the new address: your address changes when you use it.",
-        (),
-    ))
+    Ok(ok(StatusCode::ACCEPTED, Msg::ApiOkEmailChangeMailed, ()))
 }
 
 #[utoipa::path(delete, path = "/api/account", tag = "account", security(("bearer" = [])),
@@ -183,5 +167,5 @@ pub async fn delete_account(
         .delete_account(caller.user.id, &req.current_password, &client)
         .await?;
     session::forget(&browser).await;
-    Ok(ok(StatusCode::OK, "Your account has been deleted.", ()))
+    Ok(ok(StatusCode::OK, Msg::ApiOkAccountDeleted, ()))
 }

@@ -6,6 +6,7 @@
 //! never in the URL it posts to.
 
 use app::api::{AccountUpdate, Locale, PasswordChangeRequest, ResetPasswordRequest};
+use app::i18n::Msg;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{account::start_forgot_password, error::ApiError, forms::PostedForm, session};
@@ -65,8 +66,7 @@ pub async fn account(form: PostedForm) -> Response {
                 tag => match Locale::parse(tag) {
                     Some(locale) => Some(locale),
                     None => {
-                        let e =
-                            AuthError::Validation(vec!["Choose a language from the list.".into()]);
+                        let e = AuthError::Validation(vec![Msg::ApiChooseLanguage.into()]);
                         return refused(form, intent, e).await;
                     }
                 },
@@ -96,9 +96,9 @@ pub async fn account(form: PostedForm) -> Response {
                 .await
         }
         "resend" => auth.resend_verification(user_id).await,
-        "delete" if form.field("confirm") != "yes" => Err(AuthError::Validation(vec![
-            "Tick the box to confirm that the account is to be deleted.".into(),
-        ])),
+        "delete" if form.field("confirm") != "yes" => {
+            Err(AuthError::Validation(vec![Msg::ApiConfirmDeletion.into()]))
+        }
         "delete" => {
             match auth
                 .delete_account(user_id, &form.field("currentPassword"), &form.client)
@@ -111,7 +111,7 @@ pub async fn account(form: PostedForm) -> Response {
                 Err(e) => Err(e),
             }
         }
-        _ => Err(AuthError::Validation(vec!["Unknown form.".into()])),
+        _ => Err(AuthError::Validation(vec![Msg::ApiUnknownForm.into()])),
     };
     match done {
         Ok(()) => Redirect::to(&format!("/account?done={intent}")).into_response(),

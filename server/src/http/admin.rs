@@ -4,6 +4,7 @@ use app::api::{
     ActiveChange, AdminUser, AuditEntry, AuditKind, Envelope, Page, RoleChange, SessionsRevoked,
     MAX_PAGE_SIZE,
 };
+use app::i18n::{Msg, Text};
 use axum::{extract::State, http::StatusCode, response::Response};
 use serde::Deserialize;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
@@ -33,10 +34,10 @@ fn paging(page: Option<u32>, page_size: Option<u32>) -> Result<Paging, ApiError>
     let page_size = page_size.unwrap_or(20);
     let mut errors = Vec::new();
     if !(1..=MAX_PAGE).contains(&page) {
-        errors.push(format!("page must be from 1 to {MAX_PAGE}."));
+        errors.push(Text::new(Msg::ApiPageRange).with("max", MAX_PAGE));
     }
     if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
-        errors.push(format!("pageSize must be from 1 to {MAX_PAGE_SIZE}."));
+        errors.push(Text::new(Msg::ApiPageSizeRange).with("max", MAX_PAGE_SIZE));
     }
     if errors.is_empty() {
         Ok(Paging { page, page_size })
@@ -75,7 +76,7 @@ pub async fn list_users(
         .auth
         .list_users(search, paging(q.page, q.page_size)?)
         .await?;
-    Ok(ok(StatusCode::OK, "Users.", page))
+    Ok(ok(StatusCode::OK, Msg::ApiOkUsers, page))
 }
 
 #[utoipa::path(patch, path = "/api/admin/users/{id}/role", tag = "admin", security(("bearer" = [])),
@@ -98,7 +99,7 @@ pub async fn set_role(
         .auth
         .set_role(&admin, id, change.role, &client)
         .await?;
-    Ok(ok(StatusCode::OK, "Role changed.", user))
+    Ok(ok(StatusCode::OK, Msg::ApiOkRoleChanged, user))
 }
 
 #[utoipa::path(patch, path = "/api/admin/users/{id}/active", tag = "admin", security(("bearer" = [])),
@@ -122,9 +123,9 @@ pub async fn set_active(
         .set_user_active(&admin, id, change.is_active, &client)
         .await?;
     let message = if change.is_active {
-        "User reactivated."
+        Msg::ApiOkUserReactivated
     } else {
-        "User deactivated."
+        Msg::ApiOkUserDeactivated
     };
     Ok(ok(StatusCode::OK, message, user))
 }
@@ -145,7 +146,7 @@ pub async fn revoke_sessions(
     let revoked = state.auth.revoke_user_sessions(&admin, id, &client).await?;
     Ok(ok(
         StatusCode::OK,
-        "Sessions revoked.",
+        Msg::ApiOkSessionsRevoked,
         SessionsRevoked { revoked },
     ))
 }
@@ -165,11 +166,7 @@ pub async fn password_reset(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     state.auth.admin_password_reset(&admin, id, &client).await?;
-    Ok(ok(
-        StatusCode::ACCEPTED,
-        "A link to choose a new password is on its way to the user.",
-        (),
-    ))
+    Ok(ok(StatusCode::ACCEPTED, Msg::ApiOkResetLinkSent, ()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -192,13 +189,13 @@ pub struct AuditQuery {
     to: Option<String>,
 }
 
-fn instant(name: &str, value: Option<&str>) -> Result<Option<i64>, String> {
+fn instant(name: &'static str, value: Option<&str>) -> Result<Option<i64>, Text> {
     value
         .filter(|v| !v.is_empty())
         .map(|v| {
             OffsetDateTime::parse(v, &Rfc3339)
                 .map(|t| t.unix_timestamp())
-                .map_err(|_| format!("{name} must be an RFC 3339 time like 2026-01-31T12:00:00Z."))
+                .map_err(|_| Text::new(Msg::ApiInstantInvalid).with("name", name))
         })
         .transpose()
 }
@@ -236,5 +233,5 @@ pub async fn audit_log(
         to,
     };
     let page = state.auth.audit_log(&filter, paging).await?;
-    Ok(ok(StatusCode::OK, "Audit log.", page))
+    Ok(ok(StatusCode::OK, Msg::ApiOkAuditLog, page))
 }

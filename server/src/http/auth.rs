@@ -5,6 +5,7 @@ use app::api::{
     AuthResponse, Envelope, LoginRequest, PasswordChangeRequest, ProtectedResponse, RefreshRequest,
     RegisterRequest, RevokeRequest, SessionInfo, User, ValidateResponse,
 };
+use app::i18n::{Msg, Text};
 use axum::{
     extract::{FromRequestParts, State},
     http::{request::Parts, StatusCode},
@@ -17,6 +18,7 @@ use super::{
     error::{ok, ApiError},
     extract::{ApiPath, Client, CurrentUser},
     json::{ApiJson, OptionalJson},
+    language,
     responses::{
         BearerFailures, BodyFailures, EmptyEnvelope, ErrorEnvelope, StoreFailures, TooManyRequests,
     },
@@ -65,7 +67,7 @@ impl SignIn {
         self,
         signed_in: Result<SignedIn, AuthError>,
         status: StatusCode,
-        message: &str,
+        message: Msg,
     ) -> Result<Response, ApiError> {
         let signed_in = signed_in?;
         if self.wants_browser_session {
@@ -90,15 +92,15 @@ pub async fn register(
     sign_in: SignIn,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
-    let registered = sign_in.state.auth.register(&req, &sign_in.client).await?;
+    let registered = sign_in
+        .state
+        .auth
+        .register(&req, language::current(), &sign_in.client)
+        .await?;
     match registered.signed_in {
         Some(signed_in) => {
             sign_in
-                .answer(
-                    Ok(signed_in),
-                    StatusCode::CREATED,
-                    "Registration successful.",
-                )
+                .answer(Ok(signed_in), StatusCode::CREATED, Msg::ApiOkRegistered)
                 .await
         }
         None => Ok(ok(
@@ -110,8 +112,7 @@ pub async fn register(
 }
 
 /// The answer of a registration that signs in only once the address is verified.
-pub const REGISTERED_UNVERIFIED: &str =
-    "Registration successful. We have sent you a link: verify your email address, then log in.";
+pub const REGISTERED_UNVERIFIED: Msg = Msg::ApiOkRegisteredVerify;
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth",
     request_body = LoginRequest,
@@ -127,7 +128,7 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let signed_in = sign_in.state.auth.login(&req, &sign_in.client).await;
     sign_in
-        .answer(signed_in, StatusCode::OK, "Login successful.")
+        .answer(signed_in, StatusCode::OK, Msg::ApiOkLoggedIn)
         .await
 }
 
@@ -137,7 +138,7 @@ pub async fn login(
         BearerFailures
     ))]
 pub async fn me(CurrentUser(caller): CurrentUser) -> Response {
-    ok(StatusCode::OK, "Current user.", caller.user)
+    ok(StatusCode::OK, Msg::ApiOkCurrentUser, caller.user)
 }
 
 #[utoipa::path(get, path = "/api/auth/validate", tag = "auth", security(("bearer" = [])),
@@ -150,9 +151,9 @@ pub async fn validate(CurrentUser(caller): CurrentUser) -> Response {
         valid: true,
         user_id: caller.user.id.to_string(),
         username: caller.user.username,
-        message: "Token is valid.".into(),
+        message: language::render(&Msg::ApiOkTokenValid.into()),
     };
-    ok(StatusCode::OK, "Token is valid.", data)
+    ok(StatusCode::OK, Msg::ApiOkTokenValid, data)
 }
 
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth",
@@ -170,7 +171,7 @@ pub async fn refresh(
     // The browser session, if any, is left as it is: it ends with its
     // family, which a refresh does not extend.
     let signed_in = state.auth.refresh(&req.refresh_token, &client).await?;
-    Ok(ok(StatusCode::OK, "Token refreshed.", signed_in.response))
+    Ok(ok(StatusCode::OK, Msg::ApiOkRefreshed, signed_in.response))
 }
 
 #[utoipa::path(post, path = "/api/auth/revoke", tag = "auth", security(("bearer" = [])),
@@ -191,7 +192,7 @@ pub async fn revoke(
         .revoke(&caller, req.refresh_token.as_deref(), &client)
         .await?;
     session::forget(&browser).await;
-    Ok(ok(StatusCode::OK, "Logged out.", ()))
+    Ok(ok(StatusCode::OK, Msg::ApiOkLoggedOut, ()))
 }
 
 #[utoipa::path(get, path = "/api/auth/protected", tag = "auth", security(("bearer" = [])),
@@ -210,15 +211,14 @@ pub async fn protected(
         .format(&Rfc3339)
         .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let data = ProtectedResponse {
-        message: format!(
-            "Hello, {}! You have reached a protected resource.",
-            caller.user.full_name
+        message: language::render(
+            &Text::new(Msg::ApiOkProtectedHello).with("name", &caller.user.full_name),
         ),
         username: caller.user.username,
         role: caller.user.role,
         server_time,
     };
-    Ok(ok(StatusCode::OK, "Access granted.", data))
+    Ok(ok(StatusCode::OK, Msg::ApiOkAccessGranted, data))
 }
 
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "sessions", security(("bearer" = [])),
@@ -231,7 +231,7 @@ pub async fn sessions(
     CurrentUser(caller): CurrentUser,
 ) -> Result<Response, ApiError> {
     let sessions = state.auth.sessions(&caller).await?;
-    Ok(ok(StatusCode::OK, "Your sessions.", sessions))
+    Ok(ok(StatusCode::OK, Msg::ApiOkSessions, sessions))
 }
 
 #[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "sessions", security(("bearer" = [])),
@@ -248,7 +248,7 @@ pub async fn end_session(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     state.auth.end_session(&caller, &id, &client).await?;
-    Ok(ok(StatusCode::OK, "Session ended.", ()))
+    Ok(ok(StatusCode::OK, Msg::ApiOkSessionEnded, ()))
 }
 
 #[utoipa::path(post, path = "/api/auth/logout-all", tag = "sessions", security(("bearer" = [])),
@@ -264,7 +264,7 @@ pub async fn logout_all(
 ) -> Result<Response, ApiError> {
     state.auth.logout_all(&caller, &client).await?;
     session::forget(&browser).await;
-    Ok(ok(StatusCode::OK, "Logged out everywhere.", ()))
+    Ok(ok(StatusCode::OK, Msg::ApiOkLoggedOutEverywhere, ()))
 }
 
 #[utoipa::path(post, path = "/api/auth/password", tag = "sessions", security(("bearer" = [])),
@@ -283,9 +283,5 @@ pub async fn change_password(
         .auth
         .change_password(caller.user.id, &caller.claims.sid, &req, &client)
         .await?;
-    Ok(ok(
-        StatusCode::OK,
-        "Password changed. Your other sessions have ended.",
-        (),
-    ))
+    Ok(ok(StatusCode::OK, Msg::ApiOkPasswordChanged, ()))
 }

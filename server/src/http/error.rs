@@ -1,58 +1,57 @@
 //! The one place where a failure becomes an HTTP response: status, envelope
 //! and `WWW-Authenticate` (RFC 6750).
 
+use super::language;
 use crate::{auth::AuthError, store::StoreError, telemetry::error_chain};
-use app::api::Envelope;
+use app::{
+    api::{Envelope, Locale},
+    i18n::{Msg, Text},
+};
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
 
-/// Every failure a handler can report. Messages are for people; clients
-/// must not parse them.
-#[derive(Debug, thiserror::Error)]
+/// Every failure a handler can report. Messages are for people, in the
+/// caller's language; clients must not parse them.
+#[derive(Debug)]
 pub enum ApiError {
-    #[error("The request is invalid.")]
-    Validation(Vec<String>),
-    #[error("The request body could not be read.")]
-    BadBody(Vec<String>),
-    #[error("Content-Type must be application/json.")]
+    Validation(Vec<Text>),
+    BadBody(Vec<Text>),
     UnsupportedMediaType,
-    #[error("The request body is larger than 64 KiB.")]
     PayloadTooLarge,
-    #[error("Authentication required.")]
     MissingToken,
-    #[error("The access token is invalid or has expired.")]
     InvalidToken,
-    #[error("Invalid username or password.")]
     InvalidCredentials,
-    #[error("The refresh token is invalid, expired or revoked.")]
     InvalidRefreshToken,
-    #[error("You do not have permission to do this.")]
     InsufficientScope,
-    #[error("Verify your email address first: we have sent you a new link.")]
     EmailNotVerified,
-    #[error("Not found.")]
     NotFound,
-    #[error("Method not allowed.")]
     MethodNotAllowed,
-    #[error("{0}")]
-    Conflict(String),
-    #[error("Too many failed attempts. Try again later.")]
-    TooManyAttempts { retry_after_secs: u64 },
-    #[error("Too many requests. Slow down and try again later.")]
-    RateLimited { retry_after_secs: u64 },
-    #[error("The request took too long.")]
+    Conflict(Text),
+    TooManyAttempts {
+        retry_after_secs: u64,
+    },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     Timeout,
-    #[error("Metrics need the metrics token.")]
     MetricsTokenRequired,
-    #[error("The service is temporarily unavailable.")]
+    /// Names what does not answer (machine-readable, never translated).
     Unavailable(String),
     /// A bug or a failed dependency. The cause is logged, never sent.
-    #[error("Internal server error.")]
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// English, for logs.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.message().fmt(f)
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
@@ -78,14 +77,42 @@ impl ApiError {
         }
     }
 
-    fn errors(&self) -> Vec<String> {
+    /// The envelope's `message`.
+    pub fn message(&self) -> Text {
+        Text::new(match self {
+            ApiError::Validation(_) => Msg::ApiInvalid,
+            ApiError::BadBody(_) => Msg::ApiUnreadableBody,
+            ApiError::UnsupportedMediaType => Msg::ApiJsonOnly,
+            ApiError::PayloadTooLarge => Msg::ApiTooLarge,
+            ApiError::MissingToken => Msg::ApiMissingToken,
+            ApiError::InvalidToken => Msg::ApiInvalidToken,
+            ApiError::InvalidCredentials => Msg::ApiInvalidCredentials,
+            ApiError::InvalidRefreshToken => Msg::ApiInvalidRefreshToken,
+            ApiError::InsufficientScope => Msg::ApiInsufficientScope,
+            ApiError::EmailNotVerified => Msg::ApiEmailNotVerified,
+            ApiError::NotFound => Msg::ApiNotFound,
+            ApiError::MethodNotAllowed => Msg::ApiMethodNotAllowed,
+            ApiError::Conflict(text) => return text.clone(),
+            ApiError::TooManyAttempts { .. } => Msg::ApiTooManyAttempts,
+            ApiError::RateLimited { .. } => Msg::ApiRateLimited,
+            ApiError::Timeout => Msg::ApiTimeout,
+            ApiError::MetricsTokenRequired => Msg::ApiMetricsToken,
+            ApiError::Unavailable(_) => Msg::ApiUnavailable,
+            ApiError::Internal(_) => Msg::ApiInternal,
+        })
+    }
+
+    /// The envelope's `errors`, in `locale`.
+    pub fn errors(&self, locale: Locale) -> Vec<String> {
         match self {
-            ApiError::Validation(errors) | ApiError::BadBody(errors) => errors.clone(),
+            ApiError::Validation(errors) | ApiError::BadBody(errors) => {
+                errors.iter().map(|e| e.render(locale)).collect()
+            }
             ApiError::Unavailable(what) => vec![what.clone()],
             // Machine-readable: clients branch on it (the contract's section 1).
             ApiError::EmailNotVerified => vec![app::api::EMAIL_NOT_VERIFIED.to_string()],
             ApiError::Internal(_) => Vec::new(),
-            other => vec![other.to_string()],
+            other => vec![other.message().render(locale)],
         }
     }
 }
@@ -96,7 +123,8 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(cause) = &self {
             tracing::error!(cause = %error_chain(cause.as_ref()), "request failed");
         }
-        let body = Envelope::failure(self.to_string(), self.errors());
+        let locale = language::current();
+        let body = Envelope::failure(self.message().render(locale), self.errors(locale));
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
@@ -141,7 +169,7 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidRefreshToken => ApiError::InvalidRefreshToken,
             AuthError::NotFound => ApiError::NotFound,
             AuthError::EmailNotVerified => ApiError::EmailNotVerified,
-            AuthError::InvalidLink => ApiError::Validation(vec![INVALID_LINK.to_string()]),
+            AuthError::InvalidLink => ApiError::Validation(vec![Msg::ApiInvalidLink.into()]),
             AuthError::Unavailable(cause) => {
                 // The cause may name hosts: it goes to the log, not to the client.
                 tracing::warn!(cause = %error_chain(&cause), "a store is unavailable");
@@ -164,11 +192,8 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// The one answer to a mailed link's token that cannot be used, whatever the reason.
-pub const INVALID_LINK: &str =
-    "This link is invalid, has been used or has expired. Ask for a new one.";
-
-/// A successful response in the envelope.
-pub fn ok<T: serde::Serialize>(status: StatusCode, message: &str, data: T) -> Response {
+/// A successful response in the envelope, its message in the caller's language.
+pub fn ok<T: serde::Serialize>(status: StatusCode, message: impl Into<Text>, data: T) -> Response {
+    let message = language::render(&message.into());
     (status, Json(Envelope::success(message, data))).into_response()
 }

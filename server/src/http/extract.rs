@@ -5,6 +5,7 @@ use std::{
     sync::atomic::{AtomicBool, Ordering},
 };
 
+use app::i18n::{Msg, Text};
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
     http::{header, request::Parts, Extensions, HeaderMap, Request},
@@ -32,6 +33,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             tracing::debug!(reason = %e, "bearer token rejected");
             ApiError::from(e)
         })?;
+        super::language::note_account(caller.locale);
         Ok(CurrentUser(caller))
     }
 }
@@ -64,17 +66,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Api
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         // No parameter may carry a control character into a query, whatever
         // its type (PostgreSQL refuses U+0000 in text).
-        let problems: Vec<String> =
+        let problems: Vec<Text> =
             form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
                 .filter(|(name, value)| {
                     app::rules::has_control_characters(name)
                         || app::rules::has_control_characters(value)
                 })
                 .map(|(name, _)| {
-                    format!(
-                        "The parameter '{}' must not contain control characters.",
-                        name.escape_debug()
-                    )
+                    Text::new(Msg::ApiParameterControl).with("name", name.escape_debug())
                 })
                 .collect();
         if !problems.is_empty() {
@@ -83,7 +82,11 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Api
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
-            .map_err(|rejection| ApiError::Validation(vec![rejection.body_text()]))
+            .map_err(|rejection| {
+                ApiError::Validation(vec![
+                    Text::new(Msg::ApiQueryInvalid).with("detail", rejection.body_text())
+                ])
+            })
     }
 }
 

@@ -12,6 +12,7 @@
 use app::{
     api::{AuthResponse, LoginRequest, RegisterRequest},
     forms::FormOutcome,
+    i18n::{self, Locale, Msg, PageLocale},
     session::{safe_next, TokenHandoff},
 };
 use axum::{
@@ -42,7 +43,7 @@ pub struct PostedForm {
     pub(super) state: AppState,
     pub(super) client: ClientInfo,
     pub(super) browser: Session,
-    parts: Parts,
+    pub(super) parts: Parts,
     fields: Vec<(String, String)>,
 }
 
@@ -51,9 +52,10 @@ impl FromRequest<AppState> for PostedForm {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         if !from_this_site(req.headers()) {
+            let locale = page_locale(req.extensions());
             return Err((
                 StatusCode::FORBIDDEN,
-                "Forms are accepted from this site only.",
+                i18n::text(locale, Msg::ApiFormsFromThisSite),
             )
                 .into_response());
         }
@@ -122,7 +124,16 @@ pub async fn register(form: PostedForm) -> Response {
         .iter()
         .map(|name| (name.to_string(), form.field(name)))
         .collect();
-    let signed_in = match form.state.auth.register(&registration, &form.client).await {
+    let signed_in = match form
+        .state
+        .auth
+        .register(
+            &registration,
+            page_locale(&form.parts.extensions),
+            &form.client,
+        )
+        .await
+    {
         Ok(Registered {
             signed_in: Some(signed_in),
             ..
@@ -172,11 +183,12 @@ impl PostedForm {
     /// Renders the page of the form again with `failure` and what was typed
     /// (never a password), with the failure's status.
     pub(super) async fn refused(self, failure: ApiError, typed: Vec<(String, String)>) -> Response {
+        let locale = page_locale(&self.parts.extensions);
         let outcome = FormOutcome {
             status: failure.status().as_u16(),
-            message: failure.to_string(),
+            message: failure.message().render(locale),
             errors: match &failure {
-                ApiError::Validation(errors) => errors.clone(),
+                ApiError::Validation(errors) => errors.iter().map(|e| e.render(locale)).collect(),
                 _ => Vec::new(),
             },
             values: typed,
@@ -291,6 +303,14 @@ pub fn carries_handoff(state: &AppState, headers: &HeaderMap) -> bool {
 /// Clears the handoff cookie on a response.
 pub fn clear_handoff(state: &AppState, headers: &mut HeaderMap) {
     append_cookie(headers, &handoff_cookie(state, None));
+}
+
+/// The language the page of a form is rendered in (chosen by the page middleware).
+fn page_locale(extensions: &axum::http::Extensions) -> Locale {
+    extensions
+        .get::<PageLocale>()
+        .map(|p| p.0)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Liveness and readiness.
 
 use app::api::{Envelope, Health, Readiness};
+use app::i18n::Msg;
 use axum::{extract::State, http::StatusCode, response::Response};
 
 use super::{
@@ -15,7 +16,7 @@ use crate::state::AppState;
 pub async fn health() -> Response {
     ok(
         StatusCode::OK,
-        "The service is running.",
+        Msg::ApiOkRunning,
         Health {
             status: "ok".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -44,7 +45,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> 
     match (database, redis) {
         (Ok(()), Ok(redis)) => Ok(ok(
             StatusCode::OK,
-            "The service is ready.",
+            Msg::ApiOkReady,
             Readiness {
                 database: "ok".into(),
                 redis: redis.into(),

@@ -2,7 +2,10 @@
 //! content type, 413 over 64 KiB, 400 for malformed JSON or a wrong shape,
 //! listing every missing or mistyped field at once (never axum's 422).
 
-use app::api::RequestBody;
+use app::{
+    api::RequestBody,
+    i18n::{Msg, Text},
+};
 use axum::{
     body::Bytes,
     extract::{FromRequest, Request},
@@ -83,10 +86,9 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge
         } else {
-            ApiError::BadBody(vec![format!(
-                "The request body could not be read: {}",
-                rejection.body_text()
-            )])
+            ApiError::BadBody(vec![
+                Text::new(Msg::ApiUnreadableBodyDetail).with("detail", rejection.body_text())
+            ])
         }
     })
 }
@@ -95,25 +97,23 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
 /// problem is reported, then deserializes.
 pub fn decode<T: DeserializeOwned + RequestBody>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadBody(vec![format!("Malformed JSON: {e}.")]))?;
+        .map_err(|e| ApiError::BadBody(vec![Text::new(Msg::ApiMalformedJson).with("detail", e)]))?;
     let Value::Object(object) = &value else {
-        return Err(ApiError::BadBody(vec![
-            "The body must be a JSON object.".into()
-        ]));
+        return Err(ApiError::BadBody(vec![Msg::ApiNotAnObject.into()]));
     };
-    let problems: Vec<String> = T::FIELDS
+    let problems: Vec<Text> = T::FIELDS
         .iter()
         .filter_map(|field| match object.get(*field) {
-            None | Some(Value::Null) => Some(format!("The field '{field}' is required.")),
+            None | Some(Value::Null) => Some(Text::new(Msg::ApiFieldRequired).with("field", field)),
             Some(Value::String(_)) => None,
-            Some(_) => Some(format!("The field '{field}' must be a string.")),
+            Some(_) => Some(Text::new(Msg::ApiFieldNotAString).with("field", field)),
         })
         .collect();
     if !problems.is_empty() {
         return Err(ApiError::BadBody(problems));
     }
     serde_json::from_value(value)
-        .map_err(|e| ApiError::BadBody(vec![format!("The body has the wrong shape: {e}.")]))
+        .map_err(|e| ApiError::BadBody(vec![Text::new(Msg::ApiWrongShape).with("detail", e)]))
 }
 
 #[cfg(test)]
@@ -124,7 +124,7 @@ mod tests {
 
     fn errors<T: DeserializeOwned + RequestBody + std::fmt::Debug>(body: &str) -> Vec<String> {
         match decode::<T>(body.as_bytes()) {
-            Err(ApiError::BadBody(errors)) => errors,
+            Err(ApiError::BadBody(errors)) => errors.iter().map(Text::to_string).collect(),
             other => panic!("expected a 400, got {other:?}"),
         }
     }
@@ -142,7 +142,7 @@ mod tests {
         assert!(errors::<LoginRequest>("{")
             .first()
             .unwrap()
-            .starts_with("Malformed JSON"));
+            .starts_with("The body is not valid JSON"));
         assert_eq!(
             errors::<LoginRequest>("[]"),
             vec!["The body must be a JSON object.".to_string()]

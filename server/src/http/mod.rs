@@ -5,11 +5,13 @@ mod account;
 mod account_forms;
 mod admin;
 mod auth;
+mod catalogs;
 pub mod error;
 pub mod extract;
 mod forms;
 pub mod health;
 pub mod json;
+pub mod language;
 pub mod limits;
 mod metrics;
 pub mod openapi;
@@ -208,7 +210,9 @@ pub fn router(state: AppState) -> Router {
             post(account_forms::verify_email).route_layer(form_limit),
         )
         .route("/account", post(account_forms::account))
+        .route("/language", post(language::switch))
         .route("/metrics", get(metrics::scrape))
+        .route("/i18n/{file}", get(catalogs::catalog))
         .merge(openapi::swagger_ui())
         .leptos_routes_with_context(&state, generate_route_list(App), use_csp_nonce, move || {
             shell(leptos_options.clone())
@@ -223,6 +227,7 @@ pub fn router(state: AppState) -> Router {
     // `Router::layer`: axum clones a route's whole stack of boxed services for
     // every request it serves, which cost a fifth of validate's throughput.
     let app = ServiceBuilder::new()
+        .layer(middleware::from_fn(language::negotiate))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::record,

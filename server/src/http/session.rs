@@ -5,7 +5,10 @@
 //! before any HTML is sent. The records live in the store chosen at
 //! start-up (`store::SessionRecords`).
 
-use app::session::{requires_sign_in, SessionUser, BROWSER_SESSION_HEADER};
+use app::{
+    i18n::PageLocale,
+    session::{requires_sign_in, SessionUser, BROWSER_SESSION_HEADER},
+};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue},
@@ -15,7 +18,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
 
-use super::forms;
+use super::{forms, language};
 use crate::{auth::SignedIn, state::AppState, store::SessionRecords};
 
 const KEY: &str = "auth";
@@ -115,7 +118,9 @@ pub async fn page_session(
     if path.starts_with("/api/") || path.starts_with("/pkg/") || path.contains('.') {
         return next.run(req).await;
     }
-    let user = signed_in_user(&state, &session).await;
+    let signed_in = signed_in_user(&state, &session).await;
+    let locale = language::for_page(req.headers(), signed_in.as_ref().map(|(_, l)| *l));
+    let user = signed_in.map(|(user, _)| user);
     if user.is_none() && requires_sign_in(path) {
         let target = req
             .uri()
@@ -133,6 +138,7 @@ pub async fn page_session(
     }
     let handed_off = forms::carries_handoff(&state, req.headers());
     req.extensions_mut().insert(SessionUser(user));
+    req.extensions_mut().insert(PageLocale(locale));
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     if handed_off {
@@ -141,6 +147,7 @@ pub async fn page_session(
     // A page is rendered for its session: no shared cache may keep it, and
     // one that embeds a signed-in user is kept by no cache at all.
     headers.append(header::VARY, HeaderValue::from_static("cookie"));
+    headers.append(header::VARY, HeaderValue::from_static("accept-language"));
     if personal {
         headers.insert(
             header::CACHE_CONTROL,
@@ -150,7 +157,11 @@ pub async fn page_session(
     response
 }
 
-async fn signed_in_user(state: &AppState, session: &Session) -> Option<app::api::User> {
+/// The signed-in user and the language of their account.
+async fn signed_in_user(
+    state: &AppState,
+    session: &Session,
+) -> Option<(app::api::User, app::api::Locale)> {
     let data: BrowserSession = session.get(KEY).await.ok().flatten()?;
     let now = state.auth.clock().now();
     let active = state
@@ -162,11 +173,11 @@ async fn signed_in_user(state: &AppState, session: &Session) -> Option<app::api:
     let user = if active {
         state
             .auth
-            .user(data.user_id)
+            .user_and_locale(data.user_id)
             .await
             .ok()
             .flatten()
-            .filter(|u| u.is_active)
+            .filter(|(u, _)| u.is_active)
     } else {
         None
     };

@@ -1,7 +1,10 @@
 //! What each mail says: a subject, a plain-text part with the full link, and
 //! a simple HTML part. Everything the user typed is escaped in the HTML.
 
-use app::api::Locale;
+use app::{
+    api::Locale,
+    i18n::{self, Msg, Text},
+};
 
 use super::MailKind;
 
@@ -39,58 +42,61 @@ struct Draft {
 }
 
 pub fn write(about: &About<'_>) -> Words {
-    let draft = english(about);
-    render(draft, about.link)
+    render(draft(about), about.link, about.locale)
 }
 
-fn english(about: &About<'_>) -> Draft {
+fn draft(about: &About<'_>) -> Draft {
+    let locale = about.locale;
+    let say = |msg: Msg| i18n::text(locale, msg).to_string();
     let hours = match about.valid_hours {
-        1 => "1 hour".to_string(),
-        n => format!("{n} hours"),
+        1 => say(Msg::MailHoursOne),
+        n => Text::new(Msg::MailHoursMany)
+            .with("count", n)
+            .render(locale),
     };
-    let greeting = format!("Hello {},", about.name);
-    let signature = "— Auth".to_string();
-    let ignore = "If you did not ask for this, you can ignore this mail.".to_string();
+    let validity = |msg: Msg| Text::new(msg).with("hours", &hours).render(locale);
+    let greeting = Text::new(Msg::MailGreeting)
+        .with("name", about.name)
+        .render(locale);
+    let signature = say(Msg::MailSignature);
     match about.kind {
         MailKind::VerifyEmail => Draft {
-            subject: "Confirm your email address".into(),
+            subject: say(Msg::MailVerifySubject),
             greeting,
-            before_link: vec!["Please confirm that this is your email address:".into()],
-            button: Some("Confirm my address".into()),
-            after_link: vec![format!("The link works for {hours}, once."), ignore],
+            before_link: vec![say(Msg::MailVerifyIntro)],
+            button: Some(say(Msg::MailVerifyButton)),
+            after_link: vec![validity(Msg::MailVerifyValidity), say(Msg::MailIgnore)],
             signature,
         },
         MailKind::PasswordReset => Draft {
-            subject: "Reset your password".into(),
+            subject: say(Msg::MailResetSubject),
             greeting,
-            before_link: vec!["Someone (we hope you) asked to reset the password of your account. Choose a new one here:".into()],
-            button: Some("Choose a new password".into()),
-            after_link: vec![
-                format!("The link works for {hours}, once. Your password stays as it is until you choose a new one."),
-                ignore,
-            ],
+            before_link: vec![say(Msg::MailResetIntro)],
+            button: Some(say(Msg::MailResetButton)),
+            after_link: vec![validity(Msg::MailResetValidity), say(Msg::MailIgnore)],
             signature,
         },
         MailKind::PasswordChanged => Draft {
-            subject: "Your password was changed".into(),
+            subject: say(Msg::MailChangedSubject),
             greeting,
-            before_link: vec![
-                "The password of your account was just reset, and every session of the account has been signed out.".into(),
-                "If this was not you, reset your password again at once and tell your administrator.".into(),
-            ],
+            before_link: vec![say(Msg::MailChangedText), say(Msg::MailChangedWarning)],
             button: None,
             after_link: Vec::new(),
             signature,
         },
         MailKind::EmailChangeRequested => Draft {
-            subject: "Your email address is being changed".into(),
+            subject: say(Msg::MailEmailChangeSubject),
             greeting,
             before_link: vec![
-                format!(
-                    "Someone signed in to your account asked to change its email address to {}. The change happens once the link we sent to that address is used.",
-                    about.new_address.unwrap_or("another address")
-                ),
-                "If this was not you, change your password at once: the request needed it.".into(),
+                Text::new(Msg::MailEmailChangeText)
+                    .with(
+                        "address",
+                        about
+                            .new_address
+                            .map_or_else(|| say(Msg::MailAnotherAddress), str::to_string),
+                    )
+                    .render(locale),
+                say(Msg::MailEmailChangeWarning),
             ],
             button: None,
             after_link: Vec::new(),
@@ -99,10 +105,11 @@ fn english(about: &About<'_>) -> Draft {
     }
 }
 
-fn render(draft: Draft, link: Option<&str>) -> Words {
+fn render(draft: Draft, link: Option<&str>, locale: Locale) -> Words {
     let mut text = format!("{}\n\n", draft.greeting);
     let mut html = format!(
-        "<!DOCTYPE html><html><body style=\"font-family: sans-serif; line-height: 1.5\"><p>{}</p>",
+        "<!DOCTYPE html><html lang=\"{}\"><body style=\"font-family: sans-serif; line-height: 1.5\"><p>{}</p>",
+        locale.as_str(),
         escape(&draft.greeting)
     );
     for line in &draft.before_link {
@@ -184,6 +191,29 @@ mod tests {
         assert!(!words.html.contains("<script>"));
         assert!(words.html.contains("&lt;script&gt;"));
         assert!(words.html.contains("token=abc&amp;x=1"));
+    }
+
+    #[test]
+    fn a_mail_is_in_the_accounts_language() {
+        let about = |locale| About {
+            kind: MailKind::VerifyEmail,
+            locale,
+            name: "Ada",
+            link: Some("https://auth.example.com/verify-email?token=t"),
+            valid_hours: 24,
+            new_address: None,
+        };
+        let tw = write(&about(Locale::ZhTw));
+        assert_eq!(tw.subject, "請確認您的電子郵件地址");
+        assert!(tw.text.starts_with("Ada 您好："), "{}", tw.text);
+        assert!(tw.text.contains("24 小時內有效"), "{}", tw.text);
+        assert!(tw.html.contains(r#"<html lang="zh-TW">"#));
+        let cn = write(&about(Locale::ZhCn));
+        assert_eq!(cn.subject, "请确认您的邮箱地址");
+        assert!(cn.html.contains(r#"<html lang="zh-CN">"#));
+        let en = write(&about(Locale::En));
+        assert_eq!(en.subject, "Confirm your email address");
+        assert!(en.text.contains("The link works for 24 hours, once."));
     }
 
     #[test]

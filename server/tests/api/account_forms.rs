@@ -123,7 +123,9 @@ on_every_backend_with_mail! {
 
         let moved = post_form(&app, &tab, "/account", &[("form", "email"), ("newEmail", "owner@elsewhere.example"), ("currentPassword", PASSWORD)]).await;
         assert_eq!(location(&moved), "/account?done=email");
-        mail(&relay, "owner@elsewhere.example", 1, "Confirm your email address").await;
+        // The mail speaks the language the account chose above.
+        let confirm = mail(&relay, "owner@elsewhere.example", 1, "請確認您的電子郵件地址").await;
+        assert!(confirm.part("text/html").contains(r#"lang="zh-TW""#));
 
         let wrong = post_form(&app, &tab, "/account", &[("form", "password"), ("currentPassword", "not it"), ("newPassword", "another secret"), ("confirmPassword", "another secret")]).await;
         assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
@@ -136,7 +138,7 @@ on_every_backend_with_mail! {
 
         let unconfirmed = post_form(&app, &tab, "/account", &[("form", "delete"), ("currentPassword", "another secret")]).await;
         assert_eq!(unconfirmed.status(), StatusCode::BAD_REQUEST);
-        assert!(unconfirmed.text().await.unwrap().contains("Tick the box"));
+        assert!(unconfirmed.text().await.unwrap().contains("請勾選核取方塊"), "the page speaks the account's language");
         let deleted = post_form(&app, &tab, "/account", &[("form", "delete"), ("currentPassword", "another secret"), ("confirm", "yes")]).await;
         assert_eq!(location(&deleted), "/login?reason=account-deleted");
         assert_eq!(app.login("owner", "another secret").await.0, StatusCode::UNAUTHORIZED);

@@ -16,6 +16,7 @@ mod forms;
 mod foundation;
 mod hardening;
 mod hostile_input;
+mod languages;
 mod lockout;
 mod logs;
 mod mail_delivery;

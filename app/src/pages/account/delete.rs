@@ -5,9 +5,8 @@ use crate::{
     api::AccountDeletion,
     calls,
     components::{focus_first_error, ErrorSummary, PasswordField},
+    i18n::{t, Msg},
 };
-
-const UNCONFIRMED: &str = "Tick the box to confirm that the account is to be deleted.";
 
 /// Deletes the account, once confirmed with the password and a tick.
 #[component]
@@ -18,7 +17,7 @@ pub fn DeleteForm(failure: Failure) -> impl IntoView {
     let failure = RwSignal::new(failure);
     let password_error = Signal::derive(move || {
         (touched.get() && password.with(String::is_empty))
-            .then(|| "Enter your password.".to_string())
+            .then(|| t(Msg::AccountEnterPassword).to_string())
     });
 
     // Deleting signs this tab out, which unmounts the form: the action
@@ -50,7 +49,7 @@ pub fn DeleteForm(failure: Failure) -> impl IntoView {
             return;
         }
         if !confirmed.get_untracked() {
-            failure.set(Some((UNCONFIRMED.to_string(), Vec::new())));
+            failure.set(Some((t(Msg::ApiConfirmDeletion).to_string(), Vec::new())));
             focus_first_error();
             return;
         }
@@ -61,12 +60,12 @@ pub fn DeleteForm(failure: Failure) -> impl IntoView {
 
     view! {
         <section class="card danger-zone" id="delete-section">
-            <h2>"Delete the account"</h2>
-            <p>"Your account, its sessions and its data are deleted at once. This cannot be undone."</p>
+            <h2>{t(Msg::AccountDeleteTitle)}</h2>
+            <p>{t(Msg::AccountDeleteWarning)}</p>
             <form method="post" action="/account" on:submit=on_submit novalidate>
                 <input type="hidden" name="form" value="delete"/>
                 <ErrorSummary failure=failure/>
-                <PasswordField id="delete-password" name="currentPassword" label="Your password" value=password error=password_error/>
+                <PasswordField id="delete-password" name="currentPassword" label=t(Msg::AccountYourPassword) value=password error=password_error/>
                 <div class="field checkbox">
                     <input
                         type="checkbox"
@@ -76,10 +75,10 @@ pub fn DeleteForm(failure: Failure) -> impl IntoView {
                         prop:checked=move || confirmed.get()
                         on:change=move |ev| confirmed.set(event_target_checked(&ev))
                     />
-                    <label for="delete-confirm">"I understand that my account is deleted for good."</label>
+                    <label for="delete-confirm">{t(Msg::AccountDeleteConfirm)}</label>
                 </div>
                 <button type="submit" id="delete-account" class="button danger" disabled=move || delete.pending().get()>
-                    {move || if delete.pending().get() { "Deleting…" } else { "Delete my account" }}
+                    {move || if delete.pending().get() { t(Msg::AccountDeleteDeleting) } else { t(Msg::AccountDeleteSubmit) }}
                 </button>
             </form>
         </section>

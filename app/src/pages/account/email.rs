@@ -6,6 +6,7 @@ use crate::{
     auth_state::use_auth,
     calls,
     components::{focus_first_error, ErrorSummary, PasswordField, TextField},
+    i18n::{t, tf, Msg},
     rules::Email,
 };
 
@@ -24,20 +25,20 @@ pub fn EmailForm(notice: RwSignal<Option<String>>, failure: Failure) -> impl Int
     let email_error = Signal::derive(move || {
         touched
             .get()
-            .then(|| new_email.with(|v| Email::parse(v.trim()).err()))
+            .then(|| new_email.with(|v| Email::parse(v.trim()).err().map(|e| e.localized())))
             .flatten()
     });
     let password_error = Signal::derive(move || {
         (touched.get() && password.with(String::is_empty))
-            .then(|| "Enter your password.".to_string())
+            .then(|| t(Msg::AccountEnterPassword).to_string())
     });
 
     let change = Action::new_local(|req: &EmailChangeRequest| calls::change_email(req.clone()));
     Effect::new(move |_| match change.value().get() {
         Some(Ok(())) => {
-            notice.set(Some(format!(
-                "We have sent a link to {}: your address changes when you use it.",
-                new_email.get_untracked().trim()
+            notice.set(Some(tf(
+                Msg::AccountEmailSentTo,
+                &[("email", new_email.get_untracked().trim())],
             )));
             password.set(String::new());
             touched.set(false);
@@ -64,15 +65,15 @@ pub fn EmailForm(notice: RwSignal<Option<String>>, failure: Failure) -> impl Int
 
     view! {
         <section class="card" id="email-section">
-            <h2>"Email address"</h2>
-            <p>"Your address: " <strong id="current-email">{current}</strong></p>
+            <h2>{t(Msg::AccountEmailTitle)}</h2>
+            <p>{t(Msg::AccountEmailCurrent)}<strong id="current-email">{current}</strong></p>
             <form method="post" action="/account" on:submit=on_submit novalidate>
                 <input type="hidden" name="form" value="email"/>
                 <ErrorSummary failure=failure/>
-                <TextField id="newEmail" label="New address" value=new_email error=email_error input_type="email" autocomplete="email"/>
-                <PasswordField id="email-password" name="currentPassword" label="Your password" value=password error=password_error/>
+                <TextField id="newEmail" label=t(Msg::AccountEmailNewAddress) value=new_email error=email_error input_type="email" autocomplete="email"/>
+                <PasswordField id="email-password" name="currentPassword" label=t(Msg::AccountYourPassword) value=password error=password_error/>
                 <button type="submit" id="change-email" class="button" disabled=move || change.pending().get()>
-                    {move || if change.pending().get() { "Sending…" } else { "Change the address" }}
+                    {move || if change.pending().get() { t(Msg::AccountEmailSending) } else { t(Msg::AccountEmailChange) }}
                 </button>
             </form>
         </section>

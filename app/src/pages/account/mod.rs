@@ -15,8 +15,9 @@ use crate::{
     api::Account,
     auth_state::use_auth,
     calls::{self, ApiFailure},
-    components::SessionsList,
+    components::{resent_text, SessionsList, UnverifiedNotice},
     forms::{rendered_outcome, FormOutcome},
+    i18n::{t, Msg},
 };
 
 /// The account as the API last answered it.
@@ -29,10 +30,10 @@ type Failure = Option<(String, Vec<String>)>;
 /// redirected with.
 fn done_text(done: &str) -> Option<&'static str> {
     Some(match done {
-        "profile" => "Your profile is saved.",
-        "email" => "We have sent a link to the new address: your address changes when you use it.",
-        "password" => "Your password is changed. Your other sessions have ended.",
-        "resend" => "We have sent you a new link.",
+        "profile" => t(Msg::AccountProfileSaved),
+        "email" => t(Msg::AccountEmailSentToNew),
+        "password" => t(Msg::AccountPasswordChanged),
+        "resend" => resent_text(),
         _ => return None,
     })
 }
@@ -60,7 +61,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <RequireSignIn>
             <section class="card">
-                <h1>"Your account"</h1>
+                <h1>{t(Msg::AccountTitle)}</h1>
                 <div role="status" id="account-notice">
                     {move || notice.get().map(|n| view! { <p class="notice">{n}</p> })}
                 </div>
@@ -77,41 +78,5 @@ pub fn AccountPage() -> impl IntoView {
             <SessionsList/>
             <delete::DeleteForm failure=failure_of(outcome.as_ref(), "delete")/>
         </RequireSignIn>
-    }
-}
-
-/// For an address not verified yet: a notice, and a new link on request.
-#[component]
-fn UnverifiedNotice(account: Loaded, notice: RwSignal<Option<String>>) -> impl IntoView {
-    let resend = Action::new_local(|_: &()| calls::resend_verification());
-    Effect::new(move |_| {
-        if let Some(result) = resend.value().get() {
-            notice.set(Some(match result {
-                Ok(()) => done_text("resend").unwrap_or_default().to_string(),
-                Err(e) => e.message(),
-            }));
-        }
-    });
-    move || {
-        account
-            .get()
-            .and_then(Result::ok)
-            .filter(|a| !a.email_verified)
-            .map(|a| {
-                view! {
-                    <div class="notice" id="unverified">
-                        <p>"Your address " <strong>{a.user.email}</strong> " is not verified yet: open the link we mailed you."</p>
-                        <form method="post" action="/account" on:submit=move |ev: leptos::ev::SubmitEvent| {
-                            ev.prevent_default();
-                            resend.dispatch(());
-                        }>
-                            <input type="hidden" name="form" value="resend"/>
-                            <button type="submit" id="resend-verification" class="button small secondary" disabled=move || resend.pending().get()>
-                                "Send again"
-                            </button>
-                        </form>
-                    </div>
-                }
-            })
     }
 }

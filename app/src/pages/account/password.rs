@@ -5,7 +5,8 @@ use crate::{
     api::PasswordChangeRequest,
     calls,
     components::{focus_first_error, ErrorSummary, PasswordField},
-    rules::{Password, PASSWORDS_DIFFER},
+    i18n::{t, Msg},
+    rules::Password,
 };
 
 /// A new password; the other sessions of the account end with the change.
@@ -18,25 +19,24 @@ pub fn PasswordForm(notice: RwSignal<Option<String>>, failure: Failure) -> impl 
     let failure = RwSignal::new(failure);
     let current_error = Signal::derive(move || {
         (touched.get() && current.with(String::is_empty))
-            .then(|| "Enter your current password.".to_string())
+            .then(|| t(Msg::AccountPasswordEnterCurrent).to_string())
     });
     let new_error = Signal::derive(move || {
         touched
             .get()
-            .then(|| new.with(|v| Password::parse(v).err()))
+            .then(|| new.with(|v| Password::parse(v).err().map(|e| e.localized())))
             .flatten()
     });
     let confirm_error = Signal::derive(move || {
-        (touched.get() && confirm.get() != new.get()).then(|| PASSWORDS_DIFFER.to_string())
+        (touched.get() && confirm.get() != new.get())
+            .then(|| t(Msg::RulesPasswordsDiffer).to_string())
     });
 
     let change =
         Action::new_local(|req: &PasswordChangeRequest| calls::change_password(req.clone()));
     Effect::new(move |_| match change.value().get() {
         Some(Ok(())) => {
-            notice.set(Some(
-                "Your password is changed. Your other sessions have ended.".into(),
-            ));
+            notice.set(Some(t(Msg::AccountPasswordChanged).into()));
             for field in [current, new, confirm] {
                 field.set(String::new());
             }
@@ -68,15 +68,15 @@ pub fn PasswordForm(notice: RwSignal<Option<String>>, failure: Failure) -> impl 
 
     view! {
         <section class="card" id="password-section">
-            <h2>"Password"</h2>
+            <h2>{t(Msg::AccountPasswordTitle)}</h2>
             <form method="post" action="/account" on:submit=on_submit novalidate>
                 <input type="hidden" name="form" value="password"/>
                 <ErrorSummary failure=failure/>
-                <PasswordField id="current-password" name="currentPassword" label="Current password" value=current error=current_error/>
-                <PasswordField id="newPassword" label="New password" value=new error=new_error autocomplete="new-password"/>
-                <PasswordField id="confirmPassword" label="Confirm the new password" value=confirm error=confirm_error autocomplete="new-password"/>
+                <PasswordField id="current-password" name="currentPassword" label=t(Msg::AccountPasswordCurrent) value=current error=current_error/>
+                <PasswordField id="newPassword" label=t(Msg::AccountPasswordNew) value=new error=new_error autocomplete="new-password"/>
+                <PasswordField id="confirmPassword" label=t(Msg::AccountPasswordConfirm) value=confirm error=confirm_error autocomplete="new-password"/>
                 <button type="submit" id="change-password" class="button" disabled=move || change.pending().get()>
-                    {move || if change.pending().get() { "Saving…" } else { "Change the password" }}
+                    {move || if change.pending().get() { t(Msg::AccountSaving) } else { t(Msg::AccountPasswordChange) }}
                 </button>
             </form>
         </section>

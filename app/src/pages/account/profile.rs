@@ -6,6 +6,7 @@ use crate::{
     auth_state::use_auth,
     calls,
     components::{focus_first_error, ErrorSummary, TextField},
+    i18n::{t, Msg},
     rules::FullName,
 };
 
@@ -38,13 +39,32 @@ pub fn ProfileForm(
         }
     });
     let failure = RwSignal::new(failure);
-    let name_error = Signal::derive(move || full_name.with(|v| FullName::parse(v).err()));
+    let name_error =
+        Signal::derive(move || full_name.with(|v| FullName::parse(v).err().map(|e| e.localized())));
 
     let save = Action::new_local(|update: &AccountUpdate| calls::update_account(update.clone()));
     Effect::new(move |_| match save.value().get() {
         Some(Ok(a)) => {
             auth.user.set(Some(a.user));
-            notice.set(Some("Your profile is saved.".into()));
+            notice.set(Some(t(Msg::AccountProfileSaved).into()));
+            // A new language applies at once, as the switcher's does. The
+            // switch renders the page anew, so the notice goes by the URL,
+            // as after a form posted before the app loaded.
+            #[cfg(feature = "hydrate")]
+            if a.locale != crate::i18n::current() {
+                let i18n = crate::i18n::use_i18n();
+                leptos_router::hooks::use_navigate()(
+                    "/account?done=profile",
+                    leptos_router::NavigateOptions {
+                        replace: true,
+                        scroll: false,
+                        ..Default::default()
+                    },
+                );
+                leptos::task::spawn_local(async move {
+                    let _ = crate::i18n::show_in(i18n, a.locale).await;
+                });
+            }
         }
         Some(Err(e)) => {
             failure.set(Some((e.message(), e.errors())));
@@ -67,13 +87,13 @@ pub fn ProfileForm(
 
     view! {
         <section class="card" id="profile-section">
-            <h2>"Profile"</h2>
+            <h2>{t(Msg::AccountProfileTitle)}</h2>
             <form method="post" action="/account" on:submit=on_submit novalidate>
                 <input type="hidden" name="form" value="profile"/>
                 <ErrorSummary failure=failure/>
-                <TextField id="fullName" label="Full name" value=full_name error=name_error autocomplete="name"/>
+                <TextField id="fullName" label=t(Msg::AccountProfileFullName) value=full_name error=name_error autocomplete="name"/>
                 <div class="field">
-                    <label for="locale">"Language"</label>
+                    <label for="locale">{t(Msg::AccountProfileLanguage)}</label>
                     <select
                         id="locale"
                         name="locale"
@@ -90,7 +110,7 @@ pub fn ProfileForm(
                     </select>
                 </div>
                 <button type="submit" id="save-profile" class="button" disabled=move || save.pending().get()>
-                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                    {move || if save.pending().get() { t(Msg::AccountSaving) } else { t(Msg::AccountProfileSave) }}
                 </button>
             </form>
         </section>

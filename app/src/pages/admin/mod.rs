@@ -10,7 +10,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::RequireSignIn;
-use crate::{api::Role, auth_state::use_auth};
+use crate::{
+    api::Role,
+    auth_state::use_auth,
+    i18n::{format_datetime, t, tf, Msg},
+};
 
 /// Admin pages: signed-out visitors are sent to log in; a signed-in User is
 /// told (403) that the page needs the Admin role.
@@ -37,15 +41,15 @@ fn RequireAdmin(children: ChildrenFn) -> impl IntoView {
                 when=is_admin
                 fallback=|| view! {
                     <section class="card narrow" id="forbidden">
-                        <h1>"Admins only"</h1>
-                        <p>"This page needs the Admin role."</p>
-                        <A href="/profile">"Back to your profile"</A>
+                        <h1>{t(Msg::AdminForbiddenTitle)}</h1>
+                        <p>{t(Msg::AdminForbiddenBody)}</p>
+                        <A href="/profile">{t(Msg::AdminBackToProfile)}</A>
                     </section>
                 }
             >
-                <nav class="subnav" aria-label="Admin">
-                    <A href="/admin/users">"Users"</A>
-                    <A href="/admin/audit">"Audit log"</A>
+                <nav class="subnav" aria-label=t(Msg::AdminNavLabel)>
+                    <A href="/admin/users">{t(Msg::AdminNavUsers)}</A>
+                    <A href="/admin/audit">{t(Msg::AdminNavAudit)}</A>
                 </nav>
                 {children()}
             </Show>
@@ -54,35 +58,36 @@ fn RequireAdmin(children: ChildrenFn) -> impl IntoView {
     view! { <RequireSignIn>{admin_only()}</RequireSignIn> }
 }
 
-/// "Page 2 of 5" with previous/next buttons.
+/// "Page 2 of 5 · 93 in all" with previous/next buttons.
 #[component]
 fn Pager(page: RwSignal<u32>, #[prop(into)] total: Signal<i64>, page_size: u32) -> impl IntoView {
     let pages = move || ((total.get().max(0) as u32).div_ceil(page_size)).max(1);
     view! {
         <div class="pager">
             <button type="button" class="button secondary small" disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p -= 1)>
-                "Previous"
+                {t(Msg::AdminPagerPrevious)}
             </button>
-            <span class="muted" id="pager-status">{move || format!("Page {} of {} · {} in all", page.get(), pages(), total.get())}</span>
+            <span class="muted" id="pager-status">{move || {
+                tf(
+                    Msg::AdminPagerStatus,
+                    &[
+                        ("page", &page.get().to_string()),
+                        ("pages", &pages().to_string()),
+                        ("total", &total.get().to_string()),
+                    ],
+                )
+            }}</span>
             <button type="button" class="button secondary small" disabled=move || { page.get() >= pages() } on:click=move |_| page.update(|p| *p += 1)>
-                "Next"
+                {t(Msg::AdminPagerNext)}
             </button>
         </div>
     }
 }
 
-/// An RFC 3339 time in the viewer's time zone (in the browser; as is on the server).
+/// An RFC 3339 time in the viewer's language and time zone (in the browser;
+/// as is on the server).
 pub(crate) fn local_time(rfc3339: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
-        if !date.get_time().is_nan() {
-            return date
-                .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
-                .into();
-        }
-    }
-    rfc3339.to_string()
+    format_datetime(rfc3339)
 }
 
 /// Asks the browser's confirmation dialog.
