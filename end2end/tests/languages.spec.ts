@@ -4,8 +4,15 @@ import { hydrated, PASSWORD, uniqueName, watchConsole } from "./support";
 /** Where a page shows data (names, addresses, devices), not its own words. */
 const DATA = "td.ua, .who strong, .session strong, #unverified strong, #profile-username, #profile-email, #current-email, #protected-answer p.muted, #protected-message, select, script";
 
+/** The admin console's data: the users' names and addresses; the audit
+ * log's users and details (stored as the server wrote them). */
+const ADMIN_DATA: Record<string, string> = {
+  "/admin/users": `${DATA}, #users-table tbody td:nth-child(-n+3)`,
+  "/admin/audit": `${DATA}, tbody td:nth-child(3), tbody td:nth-child(6)`,
+};
+
 /** Words of English the page itself wrote, beyond names that read the same everywhere. */
-async function englishLeft(page: Page): Promise<string[]> {
+async function englishLeft(page: Page, data = DATA): Promise<string[]> {
   const text = await page.evaluate((data) => {
     const body = document.body.cloneNode(true) as HTMLElement;
     body.querySelectorAll(data).forEach((e) => e.remove());
@@ -13,7 +20,7 @@ async function englishLeft(page: Page): Promise<string[]> {
     const shown = body.innerText;
     body.remove();
     return shown;
-  }, DATA);
+  }, data);
   const words = text.match(/[A-Za-z]{3,}/g) ?? [];
   return words.filter((w) => !["Auth", "API", "JSON", "Rust"].includes(w));
 }
@@ -139,6 +146,49 @@ test.describe("on a 360 px phone in zh-TW", () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, path).toBe(0);
       expect(await englishLeft(page), path).toEqual([]);
+      await page.screenshot({ path: `test-results/zh-TW-360${path.replace(/\//g, "-")}.png`, fullPage: true });
+    }
+  });
+});
+
+test.describe("the admin console in zh-TW", () => {
+  test.use({ locale: "zh-TW", viewport: { width: 360, height: 740 } });
+
+  test("speaks the admin's language, dates included", async ({ page, request }) => {
+    // An admin whose account is in Traditional Chinese, promoted by the
+    // first admin (made by scripts/test, in English).
+    const name = uniqueName("twadmin");
+    const registered = await request.post("/api/auth/register", {
+      headers: { "accept-language": "zh-TW" },
+      data: { username: name, email: `${name}@example.com`, password: PASSWORD, confirmPassword: PASSWORD, fullName: "管理 測試者" },
+    });
+    expect(registered.status()).toBe(201);
+    const id = (await registered.json()).data.user.id;
+    const admin = await request.post("/api/auth/login", {
+      data: { username: process.env.E2E_ADMIN_USER, password: process.env.E2E_ADMIN_PASSWORD },
+    });
+    const token = (await admin.json()).data.accessToken;
+    const promoted = await request.patch(`/api/admin/users/${id}/role`, {
+      headers: { authorization: `Bearer ${token}` },
+      data: { role: "Admin" },
+    });
+    expect(promoted.status()).toBe(200);
+
+    await page.goto("/login");
+    await hydrated(page);
+    await page.locator("#username").fill(name);
+    await page.locator("#password").fill(PASSWORD);
+    await page.locator("form button[type=submit]").last().click();
+    await expect(page).toHaveURL(/\/profile$/);
+    for (const path of ["/admin/users", "/admin/audit"]) {
+      await page.goto(path);
+      await hydrated(page);
+      await expect(page.locator("tbody tr").first().locator("time")).toBeVisible();
+      // The times as Taiwan writes them (年/月/日, 上午/下午), in the browser's zone.
+      await expect(page.locator("tbody time").first()).toHaveText(/\d{4}年\d{1,2}月\d{1,2}日/);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, path).toBe(0);
+      expect(await englishLeft(page, ADMIN_DATA[path]), path).toEqual([]);
       await page.screenshot({ path: `test-results/zh-TW-360${path.replace(/\//g, "-")}.png`, fullPage: true });
     }
   });
