@@ -26,8 +26,14 @@ check_dev_loop() {
         echo "cargo leptos watch did not serve the app (log: $log)" >&2
         return 1
     fi
-    sed -i 's/"Rust auth server"/"Rust auth server, edited"/' "$copy/app/src/pages/home.rs"
-    if ! wait_for_text "$url" "Rust auth server, edited" 900; then
+    # An edit of a page's markup (its words are in app/locales).
+    sed -i 's|<HealthBadge/>|<p id="edited">"Edited in the loop"</p><HealthBadge/>|' "$copy/app/src/pages/home.rs"
+    grep -qF 'Edited in the loop' "$copy/app/src/pages/home.rs" || {
+        kill -- -"$pid" 2>/dev/null || true
+        echo "the development loop check found nothing to edit in app/src/pages/home.rs" >&2
+        return 1
+    }
+    if ! wait_for_text "$url" "Edited in the loop" 900; then
         kill -- -"$pid" 2>/dev/null || true
         echo "cargo leptos watch did not serve the edited page (log: $log)" >&2
         return 1
