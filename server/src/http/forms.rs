@@ -265,7 +265,7 @@ fn handoff_cookie(state: &AppState, tokens: Option<&AuthResponse>) -> Cookie<'st
         .build()
 }
 
-fn append_cookie(headers: &mut HeaderMap, cookie: &Cookie<'_>) {
+pub(super) fn append_cookie(headers: &mut HeaderMap, cookie: &Cookie<'_>) {
     if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         headers.append(header::SET_COOKIE, value);
     }
@@ -275,16 +275,7 @@ fn append_cookie(headers: &mut HeaderMap, cookie: &Cookie<'_>) {
 /// left for it, when they are that user's. Whatever the cookie held, the
 /// response clears it.
 pub fn take_handoff(state: &AppState, headers: &HeaderMap, user_id: i64) -> Option<TokenHandoff> {
-    let name = handoff_cookie_name(state);
-    let value = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| Cookie::parse(c.trim().to_string()).ok())
-        .find(|c| c.name() == name)?
-        .value()
-        .to_string();
+    let value = session::cookie(headers, handoff_cookie_name(state))?;
     let json = URL_SAFE_NO_PAD.decode(value).ok()?;
     let tokens: AuthResponse = serde_json::from_slice(&json).ok()?;
     (tokens.user.id == user_id).then_some(TokenHandoff(tokens))
@@ -292,12 +283,7 @@ pub fn take_handoff(state: &AppState, headers: &HeaderMap, user_id: i64) -> Opti
 
 /// Whether a request carries a handoff cookie (to be cleared).
 pub fn carries_handoff(state: &AppState, headers: &HeaderMap) -> bool {
-    let name = handoff_cookie_name(state);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(';').any(|c| c.trim().starts_with(name)))
+    session::cookie(headers, handoff_cookie_name(state)).is_some()
 }
 
 /// Clears the handoff cookie on a response.
@@ -306,7 +292,7 @@ pub fn clear_handoff(state: &AppState, headers: &mut HeaderMap) {
 }
 
 /// The language the page of a form is rendered in (chosen by the page middleware).
-fn page_locale(extensions: &axum::http::Extensions) -> Locale {
+pub(super) fn page_locale(extensions: &axum::http::Extensions) -> Locale {
     extensions
         .get::<PageLocale>()
         .map(|p| p.0)

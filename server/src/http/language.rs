@@ -18,15 +18,19 @@ use axum::{
 };
 use tower_sessions::cookie::{Cookie, SameSite};
 
-use super::{forms::PostedForm, session};
+use super::{
+    forms::{self, PostedForm},
+    session,
+};
 
 /// The cookie the language switcher sets.
 pub const COOKIE: &str = "lang";
 
 /// What a request says about its language, and what its caller's account says
-/// once the caller is known.
+/// once the caller is known. The header is read only when a text is rendered:
+/// most answers (a validation, a token) have none.
 struct Asked {
-    header: Option<Locale>,
+    header: Option<HeaderValue>,
     account: Cell<Option<Locale>>,
 }
 
@@ -38,7 +42,7 @@ tokio::task_local! {
 /// that the API's answers depend on it.
 pub async fn negotiate(req: Request, next: Next) -> Response {
     let asked = Asked {
-        header: from_header(req.headers()),
+        header: req.headers().get(header::ACCEPT_LANGUAGE).cloned(),
         account: Cell::new(None),
     };
     let api = req.uri().path().starts_with("/api/");
@@ -53,22 +57,16 @@ pub async fn negotiate(req: Request, next: Next) -> Response {
 
 /// The best of our languages in the request's `Accept-Language`.
 pub fn from_header(headers: &HeaderMap) -> Option<Locale> {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(i18n::best_match)
+    headers.get(header::ACCEPT_LANGUAGE).and_then(best_of)
+}
+
+fn best_of(value: &HeaderValue) -> Option<Locale> {
+    value.to_str().ok().and_then(i18n::best_match)
 }
 
 /// The `lang` cookie, when it names one of our languages.
 pub fn from_cookie(headers: &HeaderMap) -> Option<Locale> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .and_then(|(_, value)| Locale::parse(value))
+    session::cookie(headers, COOKIE).and_then(|value| Locale::parse(&value))
 }
 
 /// The language of a page: the account's, the cookie's, the header's, English.
@@ -88,7 +86,13 @@ pub fn note_account(locale: Locale) {
 /// The language of the API's answer to this request.
 pub fn current() -> Locale {
     ASKED
-        .try_with(|asked| asked.header.or(asked.account.get()))
+        .try_with(|asked| {
+            asked
+                .header
+                .as_ref()
+                .and_then(best_of)
+                .or(asked.account.get())
+        })
         .ok()
         .flatten()
         .unwrap_or_default()
@@ -105,7 +109,7 @@ pub fn render(text: &Text) -> String {
 pub async fn switch(form: PostedForm) -> Response {
     let asked = form.field("lang");
     let Some(locale) = Locale::parse(&asked) else {
-        let locale = for_page(&form.parts.headers, None);
+        let locale = forms::page_locale(&form.parts.extensions);
         return (
             StatusCode::BAD_REQUEST,
             i18n::text(locale, Msg::ApiChooseLanguage),
@@ -130,8 +134,6 @@ pub async fn switch(form: PostedForm) -> Response {
         .secure(session::cookies_are_secure(&form.state.config))
         .max_age(time::Duration::days(365))
         .build();
-    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    forms::append_cookie(response.headers_mut(), &cookie);
     response
 }
