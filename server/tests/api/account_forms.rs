@@ -3,34 +3,11 @@
 
 use std::time::Duration;
 
-use reqwest::{redirect::Policy, StatusCode};
+use reqwest::StatusCode;
 
 use crate::{helpers::*, on_every_backend_with_mail};
 
 const MAIL_WAIT: Duration = Duration::from_secs(15);
-
-/// A browser tab without the app: keeps cookies, follows no redirect.
-fn tab() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn post_form(
-    app: &TestApp,
-    tab: &reqwest::Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    tab.post(app.url(path))
-        .header("sec-fetch-site", "same-origin")
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
 
 fn location(response: &reqwest::Response) -> &str {
     response.headers()["location"].to_str().unwrap()

@@ -1,31 +1,8 @@
 //! The sign-in and registration forms, posted before the app has loaded.
 
-use reqwest::{redirect::Policy, StatusCode};
+use reqwest::StatusCode;
 
 use crate::{helpers::*, on_every_backend};
-
-/// A browser tab without the app: keeps cookies, follows no redirect.
-fn tab() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn post_form(
-    app: &TestApp,
-    tab: &reqwest::Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    tab.post(app.url(path))
-        .header("sec-fetch-site", "same-origin")
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
 
 on_every_backend! {
     async fn a_form_sign_in_redirects_with_a_session_and_hands_the_tokens_to_the_next_page(app) {

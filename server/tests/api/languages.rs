@@ -156,4 +156,54 @@ on_every_backend! {
             assert_eq!(app.get(missing).await.status(), StatusCode::NOT_FOUND, "{missing}");
         }
     }
+
+    async fn the_switcher_form_sets_the_cookie_and_the_signed_in_account(app) {
+        let tab = tab();
+        let switched = post_form(&app, &tab, "/language", &[("lang", "zh-TW"), ("next", "/register?x=1")]).await;
+        assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+        assert_eq!(switched.headers()["location"], "/register?x=1");
+        let cookie = switched.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cookie.starts_with("lang=zh-TW;") && cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(tab.get(app.url("/login")).send().await.unwrap().text().await.unwrap().contains(r#"<html lang="zh-TW""#));
+        // Never off the site, whatever `next` says.
+        for next in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+            let answer = post_form(&app, &tab, "/language", &[("lang", "en"), ("next", next)]).await;
+            assert_eq!(answer.headers()["location"], "/", "{next}");
+        }
+        // A language not ours: refused in the page's language, the cookie kept.
+        let bad = post_form(&app, &tab, "/language", &[("lang", "fr"), ("next", "/")]).await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        assert!(bad.headers().get("set-cookie").is_none());
+        assert_eq!(bad.text().await.unwrap(), i18n::text(Locale::En, Msg::ApiChooseLanguage));
+        // From another site: refused, nothing set.
+        let forged = tab.post(app.url("/language")).header("sec-fetch-site", "cross-site").form(&[("lang", "zh-CN")]).send().await.unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert!(forged.headers().get("set-cookie").is_none());
+
+        // Signed in, the choice is the account's, and beats the cookie anywhere.
+        let access = app.register("switcher").await["accessToken"].as_str().unwrap().to_string();
+        let signed_in = post_form(&app, &tab, "/login", &[("username", "switcher"), ("password", PASSWORD), ("next", "")]).await;
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+        post_form(&app, &tab, "/language", &[("lang", "zh-CN"), ("next", "/profile")]).await;
+        assert_eq!(app.account(&access).await["locale"], "zh-CN");
+        let elsewhere = app.page("/login", &[("cookie", "lang=en")]).await;
+        assert!(elsewhere.contains(r#"<html lang="en""#), "a browser not signed in follows its own cookie");
+        let html = tab.get(app.url("/profile")).header("accept-language", "en").send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(r#"<html lang="zh-CN""#), "{html}");
+    }
+
+    async fn machine_values_never_change_with_the_language(app) {
+        let access = app.register("machine").await["accessToken"].as_str().unwrap().to_string();
+        for language in ["zh-TW", "zh-CN"] {
+            let response = app.client.get(app.url("/api/auth/me")).header("accept-language", language).bearer_auth(&access).send().await.unwrap();
+            let (status, body) = envelope(response).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body["data"]["role"], "User", "{language}");
+            assert_eq!(body["data"]["username"], "machine");
+            let wrong = app.post_in(language, "/api/auth/login", &wrong_password("machine")).await;
+            let (_, body) = envelope(wrong).await;
+            assert_eq!(body["isSuccess"], false, "{body}");
+            assert!(!body["message"].as_str().unwrap().is_ascii(), "the text is translated: {body}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The requests tests send, and the checks every answer passes.
 
-use reqwest::{Client, Method, Response, StatusCode};
+use reqwest::{redirect::Policy, Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::TestApp;
@@ -198,4 +198,28 @@ pub fn jwt_part(token: &str, index: usize) -> Value {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
     let part = token.split('.').nth(index).expect("three parts");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
+}
+
+/// A browser tab without the app: keeps cookies, follows no redirect.
+pub fn tab() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A form posted from a page of the site, as a browser posts it.
+pub async fn post_form(
+    app: &TestApp,
+    tab: &Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Response {
+    tab.post(app.url(path))
+        .header("sec-fetch-site", "same-origin")
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
 }
