@@ -1,6 +1,7 @@
 //! The operator's commands: `server admin create`, `server admin promote`
-//! and `server admin set-password`. They parse their arguments and ask the
-//! auth domain, as the API does.
+//! and `server admin set-password`, which parse their arguments and ask the
+//! auth domain as the API does; and `server keys generate`, which makes a
+//! signing key.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -12,6 +13,7 @@ use crate::{
     config::Config,
     db::Db,
     metrics::Metrics,
+    signing_keys,
     store::{RedisStore, Stores},
 };
 
@@ -28,6 +30,23 @@ pub enum Command {
     /// Manage admin accounts (on the database of DATABASE_URL).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Make signing keys for access tokens (needs no configuration).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Write a new private key (PKCS#8 PEM, mode 0600) for JWT_PRIVATE_KEY,
+    /// and print its `kid`. An existing file is never overwritten.
+    Generate {
+        /// EdDSA (Ed25519, the fastest to verify), ES256 (P-256) or RS256 (RSA 2048).
+        #[arg(long, default_value = "EdDSA")]
+        alg: String,
+        /// Where to write it; by default `jwt-<alg>-<start of kid>.pem` here.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,4 +185,31 @@ fn read_password() -> Result<String, CliError> {
         .read_line(&mut line)
         .map_err(failed)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Runs `server keys ...`.
+pub fn run_keys(command: KeysCommand) -> Result<String, CliError> {
+    let KeysCommand::Generate { alg, out } = command;
+    let algorithm = signing_keys::parse_algorithm(&alg)
+        .filter(|a| !signing_keys::is_hmac(*a))
+        .ok_or_else(|| {
+            CliError::Invalid(format!("--alg must be EdDSA, ES256 or RS256, not `{alg}`"))
+        })?;
+    let pem = signing_keys::generate(algorithm).map_err(CliError::Failed)?;
+    let (key, _) = signing_keys::from_private_pem(&pem).map_err(CliError::Failed)?;
+    let path = out.unwrap_or_else(|| {
+        format!(
+            "jwt-{}-{}.pem",
+            format!("{algorithm:?}").to_lowercase(),
+            &key.kid[..8]
+        )
+        .into()
+    });
+    crate::secret::create_private_file(&path, pem.as_bytes())
+        .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?;
+    Ok(format!(
+        "wrote {} ({algorithm:?}, kid {})",
+        path.display(),
+        key.kid
+    ))
 }

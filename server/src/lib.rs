@@ -9,6 +9,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod metrics;
 pub mod secret;
+pub mod signing_keys;
 pub mod shutdown;
 pub mod startup;
 pub mod state;

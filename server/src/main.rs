@@ -18,6 +18,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Cli::parse();
+    // Before the configuration: a production set-up lacking its key is
+    // what this command is run to mend.
+    if let Some(Command::Keys(command)) = args.command {
+        return finish(cli::run_keys(command));
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -26,16 +31,7 @@ async fn main() -> ExitCode {
         }
     };
     if let Some(Command::Admin(command)) = args.command {
-        return match cli::run(command, config).await {
-            Ok(done) => {
-                eprintln!("{done}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(e.exit_code())
-            }
-        };
+        return finish(cli::run(command, config).await);
     }
     if let Err(e) = telemetry::init(config.log_format) {
         eprintln!("configuration error: {e}");
@@ -57,6 +53,20 @@ async fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("server error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reports a command's outcome on standard error.
+fn finish(outcome: Result<String, cli::CliError>) -> ExitCode {
+    match outcome {
+        Ok(done) => {
+            eprintln!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The JWT signing key, and the development key kept on disk.
+//! Secrets that never print, and the development HMAC key kept on disk.
 
 use std::{fs, io, io::Write, os::unix::fs::OpenOptionsExt, path::Path};
 
@@ -46,29 +46,33 @@ pub fn load_or_generate(path: &Path) -> io::Result<Secret> {
             Ok(Secret(key))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir)?;
-            }
             let mut key = vec![0u8; 48];
             getrandom::fill(&mut key).map_err(io::Error::other)?;
-            // create_new: two processes starting at once never overwrite each other's key.
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-            {
-                Ok(mut file) => {
-                    file.write_all(STANDARD.encode(&key).as_bytes())?;
-                    file.sync_all()?;
-                    Ok(Secret(key))
-                }
+            match create_private_file(path, STANDARD.encode(&key).as_bytes()) {
+                Ok(()) => Ok(Secret(key)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => load_or_generate(path),
                 Err(e) => Err(e),
             }
         }
         Err(e) => Err(e),
     }
+}
+
+/// Writes `contents` to a new file at `path` that only its owner can read
+/// (mode 0600), creating the directory. A file already there is left alone
+/// (`AlreadyExists`): two processes starting at once never overwrite each
+/// other's key.
+pub fn create_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
 }
 
 #[cfg(test)]

@@ -1,11 +1,15 @@
-//! Access tokens: HS256/384/512 JWTs with the claims of the contract.
-//! Time checks use the injected clock, not jsonwebtoken's system time.
+//! Access tokens: JWTs with the claims of the contract, signed with the
+//! signing key and its `kid`, and verified with the key their `kid` names,
+//! for that key's one algorithm. Time checks use the injected clock, not
+//! jsonwebtoken's system time.
+
+use std::collections::HashMap;
 
 use app::api::User;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{JwtAlgorithm, TokenSettings};
+use crate::{config::TokenSettings, signing_keys::SigningKey};
 
 /// The longest token accepted; anything longer is rejected before parsing.
 pub const MAX_TOKEN_LEN: usize = 4096;
@@ -44,10 +48,9 @@ pub enum TokenError {
 
 #[derive(Clone)]
 pub struct AccessTokens {
-    algorithm: Algorithm,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    signing: SigningKey,
+    /// By `kid`: the key, and the validation that allows its algorithm only.
+    verifying: HashMap<String, (DecodingKey, Validation)>,
     issuer: String,
     audience: String,
     ttl: i64,
@@ -56,23 +59,26 @@ pub struct AccessTokens {
 
 impl AccessTokens {
     pub fn new(settings: &TokenSettings) -> Self {
-        let algorithm = match settings.algorithm {
-            JwtAlgorithm::HS256 => Algorithm::HS256,
-            JwtAlgorithm::HS384 => Algorithm::HS384,
-            JwtAlgorithm::HS512 => Algorithm::HS512,
-        };
-        // Exactly one algorithm: `none` and every other alg fail the header check.
-        let mut validation = Validation::new(algorithm);
-        validation.set_issuer(&[&settings.issuer]);
-        validation.set_audience(&[&settings.audience]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub", "jti"]);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
+        let verifying = settings
+            .keys
+            .verifying
+            .iter()
+            .map(|key| {
+                // Exactly one algorithm: `none`, and any other `alg` (an HMAC
+                // token keyed with a public key), fail the header check.
+                let mut validation = Validation::new(key.algorithm);
+                validation.set_issuer(&[&settings.issuer]);
+                validation.set_audience(&[&settings.audience]);
+                validation
+                    .set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub", "jti"]);
+                validation.validate_exp = false;
+                validation.validate_nbf = false;
+                (key.kid.clone(), (key.key.clone(), validation))
+            })
+            .collect();
         AccessTokens {
-            algorithm,
-            encoding: EncodingKey::from_secret(settings.secret.expose()),
-            decoding: DecodingKey::from_secret(settings.secret.expose()),
-            validation,
+            signing: settings.keys.signing.clone(),
+            verifying,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             ttl: settings.access_ttl.as_secs() as i64,
@@ -106,17 +112,29 @@ impl AccessTokens {
             aud: self.audience.clone(),
             sid: sid.to_string(),
         };
-        let token = jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)?;
+        let mut header = Header::new(self.signing.algorithm);
+        header.kid = Some(self.signing.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &self.signing.key)?;
         Ok((token, exp))
     }
 
-    /// Checks signature, `alg`, `iss`, `aud`, then `exp` and `nbf` against `now`.
+    /// Picks the key by `kid`, checks `alg` against it, the signature,
+    /// `iss`, `aud`, then `exp` and `nbf` against `now`.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Invalid("token too long".into()));
         }
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| TokenError::Invalid(e.to_string()))?
+        let invalid = |e: jsonwebtoken::errors::Error| TokenError::Invalid(e.to_string());
+        let kid = jsonwebtoken::decode_header(token)
+            .map_err(invalid)?
+            .kid
+            .ok_or_else(|| TokenError::Invalid("no kid".into()))?;
+        let (key, validation) = self
+            .verifying
+            .get(&kid)
+            .ok_or_else(|| TokenError::Invalid("unknown kid".into()))?;
+        let claims = jsonwebtoken::decode::<Claims>(token, key, validation)
+            .map_err(invalid)?
             .claims;
         self.check_times(&claims, now)?;
         Ok(claims)

@@ -18,7 +18,7 @@ pub use self::{
     http::{HttpSettings, RateLimit, SiteSettings, TlsFiles},
     mail::{EmailVerification, MailSettings, SmtpCredentials, SmtpRelay, SmtpSecurity},
     passwords::{LockoutSettings, PasswordSettings},
-    tokens::{JwtAlgorithm, TokenSettings},
+    tokens::TokenSettings,
     vars::ConfigError,
 };
 
@@ -189,7 +189,11 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
             ("DATABASE_MAX_CONNECTIONS", "0"),
             ("REDIS_URL", "http://x"),
-            ("JWT_ALGORITHM", "RS256"),
+            ("JWT_ALGORITHM", "ES384"),
+            ("JWT_ALGORITHM", "none"),
+            ("JWT_PRIVATE_KEY", "/nonexistent/key.pem"),
+            ("JWT_PREVIOUS_KEYS", "/nonexistent/key.pem"),
+            ("JWT_PREVIOUS_SECRETS", "short"),
             ("JWT_SECRET", "short"),
             ("APP_ENV", "staging"),
             ("LEPTOS_SITE_ADDR", "nowhere"),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 mod forms;
 pub mod health;
+mod jwks;
 pub mod json;
 pub mod language;
 pub mod limits;
@@ -212,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account", post(account_forms::account))
         .route("/language", post(language::switch))
         .route("/metrics", get(metrics::scrape))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/i18n/{file}", get(catalogs::catalog))
         .merge(openapi::swagger_ui())
         .leptos_routes_with_context(&state, generate_route_list(App), use_csp_nonce, move || {

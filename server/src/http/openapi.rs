@@ -10,7 +10,7 @@ use utoipa::{
 };
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::{account, admin, auth, health};
+use super::{account, admin, auth, health, jwks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +49,7 @@ use super::{account, admin, auth, health};
         admin::revoke_sessions,
         admin::password_reset,
         admin::audit_log,
+        jwks::jwks,
     ),
     modifiers(&BearerScheme),
     tags(
@@ -57,6 +58,7 @@ use super::{account, admin, auth, health};
         (name = "account", description = "The caller's account, email verification and password reset by mailed links"),
         (name = "admin", description = "User management and the audit log (Admin role)"),
         (name = "operations", description = "Liveness and readiness"),
+        (name = "keys", description = "The public keys that verify access tokens"),
     )
 )]
 pub struct ApiDoc;

@@ -28,6 +28,7 @@ mod recovery;
 mod refresh;
 mod revocation;
 mod sessions;
+mod signing_keys;
 mod tls;
 mod tokens;
 mod validation_cache;

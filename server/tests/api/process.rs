@@ -54,6 +54,109 @@ fn production_refuses_to_start_without_a_long_secret_and_never_prints_it() {
     );
 }
 
+#[test]
+fn production_refuses_to_start_without_a_signing_key_and_never_prints_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for algorithm in ["EdDSA", "ES256", "RS256"] {
+        let out = command(&dir)
+            .env("APP_ENV", "production")
+            .env("JWT_ALGORITHM", algorithm)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{algorithm}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("JWT_PRIVATE_KEY"), "{stderr}");
+    }
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "no key was generated"
+    );
+    // A key of another algorithm, and a file that is no key, are refused
+    // without their contents in the message.
+    let ed25519 = dir.path().join("ed25519.pem");
+    let out = command(&dir)
+        .args(["keys", "generate", "--alg", "EdDSA", "--out"])
+        .arg(&ed25519)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let not_a_key = dir.path().join("not-a-key.pem");
+    std::fs::write(
+        &not_a_key,
+        "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LW1hdGVyaWFs\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    for (algorithm, file) in [("ES256", &ed25519), ("EdDSA", &not_a_key)] {
+        let out = command(&dir)
+            .env("APP_ENV", "production")
+            .env("JWT_ALGORITHM", algorithm)
+            .env("JWT_PRIVATE_KEY", file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("JWT_PRIVATE_KEY"), "{stderr}");
+        assert!(
+            !stderr.contains("c2VjcmV0") && !stderr.contains("BEGIN"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn keys_generate_writes_a_private_key_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    for algorithm in ["EdDSA", "ES256", "RS256"] {
+        let file = dir.path().join(format!("{algorithm}.pem"));
+        let out = command(&dir)
+            .args(["keys", "generate", "--alg", algorithm, "--out"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let pem = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            pem.starts_with("-----BEGIN PRIVATE KEY-----"),
+            "{algorithm}"
+        );
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{algorithm}");
+        let (key, _) = server::signing_keys::from_private_pem(&pem).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(&key.kid), "the kid is printed: {stderr}");
+        assert!(!stderr.contains("PRIVATE"), "{stderr}");
+
+        let again = command(&dir)
+            .args(["keys", "generate", "--alg", algorithm, "--out"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(again.status.code(), Some(1), "an existing file is kept");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), pem);
+    }
+    // Without --out, a file named by the algorithm and kid, here.
+    let out = command(&dir)
+        .args(["keys", "generate", "--alg", "EdDSA"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let written = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("jwt-eddsa-"))
+        .count();
+    assert_eq!(written, 1);
+    for bad in ["HS256", "none", "ES384"] {
+        let out = command(&dir)
+            .args(["keys", "generate", "--alg", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}
+
 /// Starts the binary in `dir` on a free port and waits until it answers.
 pub fn start(dir: &TempDir, extra: &[(&str, &str)]) -> (std::process::Child, u16) {
     start_with_output(dir, extra, Stdio::null())

@@ -23,8 +23,11 @@ fn claims_for(data: &Value, now: i64) -> Value {
     })
 }
 
+/// Signs `claims` with `secret`, naming the server's key (the `kid` of SECRET).
 fn sign(claims: &Value, alg: Algorithm, secret: &[u8]) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret)).unwrap()
+    let mut header = Header::new(alg);
+    header.kid = Some(secret_kid(SECRET));
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret)).unwrap()
 }
 
 async fn assert_rejected(app: &TestApp, token: &str, what: &str) {
@@ -100,6 +103,20 @@ on_every_backend! {
             assert_rejected(&app, junk, junk).await;
         }
         assert_eq!(app.me(&good).await.0, StatusCode::OK, "the real token still works");
+    }
+
+    async fn a_token_without_a_kid_or_with_an_unknown_one_is_rejected(app) {
+        let data = app.register("kim").await;
+        let claims = claims_for(&data, app.clock.now());
+        let key = EncodingKey::from_secret(SECRET);
+        let no_kid = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap();
+        assert_rejected(&app, &no_kid, "no kid").await;
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(secret_kid(b"some-other-secret-some-other-secret-0123"));
+        let unknown = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+        assert_rejected(&app, &unknown, "a kid that names no key").await;
+        let token = data["accessToken"].as_str().unwrap();
+        assert_eq!(jwt_part(token, 0)["kid"], secret_kid(SECRET).as_str(), "the server's own tokens name it");
     }
 
     async fn a_token_for_a_deleted_user_is_rejected(app) {

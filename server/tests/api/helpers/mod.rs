@@ -97,6 +97,8 @@ pub struct TestApp {
     pub client: Client,
     pub backend: Backend,
     pub config: Config,
+    /// The variables `config` was read from.
+    vars: HashMap<String, String>,
     /// Holds the SQLite file and the data directory.
     pub dir: TempDir,
     state: Option<AppState>,
@@ -170,6 +172,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         client,
         backend,
         config,
+        vars,
         dir,
         state: None,
         clock: Clock::system(),
@@ -217,6 +220,19 @@ impl TestApp {
             .close()
             .await;
         self.start().await;
+    }
+
+    /// Restarts the server with some settings changed (`None` unsets one),
+    /// as an operator would.
+    pub async fn restart_with(&mut self, changes: &[(&str, Option<&str>)]) {
+        for (name, value) in changes {
+            match value {
+                Some(value) => self.vars.insert(name.to_string(), value.to_string()),
+                None => self.vars.remove(*name),
+            };
+        }
+        self.config = Config::from_vars(&self.vars).expect("test configuration");
+        self.restart().await;
     }
 
     pub fn url(&self, path: &str) -> String {

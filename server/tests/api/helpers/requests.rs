@@ -223,3 +223,15 @@ pub async fn post_form(
         .await
         .unwrap()
 }
+
+/// The `kid` of an HMAC secret, computed here as RFC 7638 defines it: the
+/// SHA-256 of the JWK's required members in lexicographic order.
+pub fn secret_kid(secret: &[u8]) -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    use sha2::{Digest, Sha256};
+    let members = format!(
+        r#"{{"k":"{}","kty":"oct"}}"#,
+        URL_SAFE_NO_PAD.encode(secret)
+    );
+    URL_SAFE_NO_PAD.encode(Sha256::digest(members.as_bytes()))
+}
