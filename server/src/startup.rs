@@ -126,6 +126,10 @@ impl Application {
             tls = self.tls.is_some(),
             backend = ?self.state.db.backend,
             redis = self.state.redis.is_some(),
+            // Public: the kid names the key, and tells nothing of it.
+            signing = ?config.tokens.keys.signing.algorithm,
+            kid = %config.tokens.keys.signing.kid,
+            verifying_keys = config.tokens.keys.verifying.len(),
             "listening"
         );
         let grace = config.http.request_timeout;
