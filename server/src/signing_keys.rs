@@ -387,6 +387,19 @@ mod tests {
         );
     }
 
+    /// The Ed25519 key of RFC 8037 §A.3 has the thumbprint given there.
+    #[test]
+    fn the_kid_of_an_ed25519_key_is_its_rfc_8037_thumbprint() {
+        let x = URL_SAFE_NO_PAD
+            .decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+            .unwrap();
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&x.try_into().unwrap()).unwrap();
+        assert_eq!(
+            thumbprint(&ed25519_jwk(&key)),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+    }
+
     #[test]
     fn a_public_key_is_read_as_a_verifying_key() {
         let pem = generate(Algorithm::ES256).unwrap();
