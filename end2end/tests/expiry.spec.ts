@@ -1,7 +1,8 @@
 import { test, expect } from "@playwright/test";
 import { countRequests, hydrated, registerViaForm, uniqueName, watchConsole } from "./support";
 
-// A server whose access tokens live 3 seconds (scripts/test starts it).
+// A server whose access tokens live 3 seconds, signed with an Ed25519 key
+// (scripts/test starts it).
 test.use({ baseURL: process.env.SHORT_TTL_URL });
 
 test.beforeAll(() => {
@@ -21,6 +22,12 @@ test("an expired access token is refreshed invisibly while using the app", async
   await expect(page.locator("#protected-message")).toBeVisible();
   expect(refreshes.count).toBe(1);
   await expect(page).toHaveURL(/\/protected$/);
+  // The refreshed token is an EdDSA one whose key the server publishes.
+  const token: string = await page.evaluate(() => JSON.parse(localStorage.getItem("auth.tokens")!).accessToken);
+  const header = JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString());
+  expect(header.alg).toBe("EdDSA");
+  const jwks = await (await page.request.get("/.well-known/jwks.json")).json();
+  expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([header.kid]);
   await page.screenshot({ path: "test-results/expiry-refreshed.png", fullPage: true });
   expect(errors).toEqual([]);
 });
