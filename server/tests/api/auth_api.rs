@@ -33,7 +33,8 @@ on_every_backend! {
     async fn the_access_token_carries_every_claim_of_the_contract(app) {
         let data = app.register("bob").await;
         let token = data["accessToken"].as_str().unwrap();
-        assert_eq!(jwt_part(token, 0), json!({"alg": "HS256", "typ": "JWT"}));
+        let kid = secret_kid(b"test-secret-test-secret-test-secret-0123");
+        assert_eq!(jwt_part(token, 0), json!({"alg": "HS256", "typ": "JWT", "kid": kid}));
         let c = jwt_part(token, 1);
         let id = data["user"]["id"].to_string();
         for claim in ["sub", "nameid", "userId"] {
