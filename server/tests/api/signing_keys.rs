@@ -76,14 +76,14 @@ fn resign(token: &str, header: Header, key: &EncodingKey) -> String {
     jsonwebtoken::encode(&header, &claims, key).unwrap()
 }
 
-async fn assert_invalid_token(app: &TestApp, token: &str, what: &str) {
-    let response = app.get_auth("/api/auth/me", token).await;
-    assert_eq!(
-        challenge(&response),
-        r#"Bearer error="invalid_token""#,
-        "{what}"
-    );
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
+/// The public half of the development key, as a PEM file would hold it.
+fn development_public_key(app: &TestApp) -> String {
+    let pem = std::fs::read_to_string(app.config.data_dir.join("jwt-eddsa.pem")).unwrap();
+    ed25519_dalek::SigningKey::from_pkcs8_pem(&pem)
+        .unwrap()
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap()
 }
 
 fn write_key(app: &TestApp, file: &str, pem: &str) -> String {
@@ -117,13 +117,7 @@ on_every_backend! {
         let old_token = signs_and_verifies(&app, "otto", "EdDSA", "OKP").await;
         let old_kid = jwt_part(&old_token, 0)["kid"].as_str().unwrap().to_string();
         // The previous key as its public half only: that is enough to verify.
-        let old_pem = std::fs::read_to_string(app.config.data_dir.join("jwt-eddsa.pem")).unwrap();
-        let old_public = ed25519_dalek::SigningKey::from_pkcs8_pem(&old_pem)
-            .unwrap()
-            .verifying_key()
-            .to_public_key_pem(LineEnding::LF)
-            .unwrap();
-        let old_public = write_key(&app, "old-public.pem", &old_public);
+        let old_public = write_key(&app, "old-public.pem", &development_public_key(&app));
         let new_key = write_key(&app, "new.pem", &signing_keys::generate(Algorithm::EdDSA).unwrap());
 
         app.restart_with(&[("JWT_PRIVATE_KEY", Some(&new_key)), ("JWT_PREVIOUS_KEYS", Some(&old_public))]).await;
@@ -136,7 +130,7 @@ on_every_backend! {
 
         // Once the old key is dropped, its tokens are refused.
         app.restart_with(&[("JWT_PREVIOUS_KEYS", None)]).await;
-        assert_invalid_token(&app, &old_token, "the old key is no longer configured").await;
+        app.assert_invalid_token(&old_token, "the old key is no longer configured").await;
         assert_eq!(app.me(&new_token).await.0, StatusCode::OK);
     }
 
@@ -159,7 +153,7 @@ on_every_backend! {
             ("JWT_PREVIOUS_SECRETS", Some("a-new-secret-a-new-secret-a-new-secret-0123")),
         ]).await;
         assert_eq!(app.me(&second).await.0, StatusCode::OK, "an HS256 token after the move");
-        assert_invalid_token(&app, &first, "a secret no longer listed").await;
+        app.assert_invalid_token(&first, "a secret no longer listed").await;
         assert_eq!(kids(&jwks(&app).await).len(), 1, "secrets are never published");
         signs_and_verifies(&app, "sammy", "EdDSA", "OKP").await;
     }
@@ -170,11 +164,7 @@ on_every_backend! {
         let set = jwks(&app).await;
         let public_raw = URL_SAFE_NO_PAD.decode(set["keys"][0]["x"].as_str().unwrap()).unwrap();
         let pem = std::fs::read_to_string(app.config.data_dir.join("jwt-eddsa.pem")).unwrap();
-        let public_pem = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem)
-            .unwrap()
-            .verifying_key()
-            .to_public_key_pem(LineEnding::LF)
-            .unwrap();
+        let public_pem = development_public_key(&app);
         let with_kid = |alg: Algorithm, kid: &str| {
             let mut header = Header::new(alg);
             header.kid = Some(kid.to_string());
@@ -184,20 +174,20 @@ on_every_backend! {
         // HMAC keyed with the public key, under the key's own kid.
         for public in [&public_raw[..], public_pem.as_bytes(), set.to_string().as_bytes()] {
             let confused = resign(&token, with_kid(Algorithm::HS256, &kid), &EncodingKey::from_secret(public));
-            assert_invalid_token(&app, &confused, "HS256 keyed with the public key").await;
+            app.assert_invalid_token(&confused, "HS256 keyed with the public key").await;
         }
         // A foreign key: under its own kid, under the server's, and as ES256.
         let foreign_pem = signing_keys::generate(Algorithm::EdDSA).unwrap();
         let (foreign, _) = signing_keys::from_private_pem(&foreign_pem).unwrap();
         let forged = resign(&token, with_kid(Algorithm::EdDSA, &foreign.kid), &foreign.key);
-        assert_invalid_token(&app, &forged, "an unknown kid").await;
+        app.assert_invalid_token(&forged, "an unknown kid").await;
         let forged = resign(&token, with_kid(Algorithm::EdDSA, &kid), &foreign.key);
-        assert_invalid_token(&app, &forged, "a foreign key under the server's kid").await;
+        app.assert_invalid_token(&forged, "a foreign key under the server's kid").await;
         let (es256, _) = signing_keys::from_private_pem(&signing_keys::generate(Algorithm::ES256).unwrap()).unwrap();
         let forged = resign(&token, with_kid(Algorithm::ES256, &kid), &es256.key);
-        assert_invalid_token(&app, &forged, "ES256 under an EdDSA kid").await;
+        app.assert_invalid_token(&forged, "ES256 under an EdDSA kid").await;
         let no_kid = resign(&token, Header::new(Algorithm::EdDSA), &signing_keys::from_private_pem(&pem).unwrap().0.key);
-        assert_invalid_token(&app, &no_kid, "the right key but no kid").await;
+        app.assert_invalid_token(&no_kid, "the right key but no kid").await;
         assert_eq!(app.me(&token).await.0, StatusCode::OK, "the real token still works");
     }
 }

@@ -30,17 +30,6 @@ fn sign(claims: &Value, alg: Algorithm, secret: &[u8]) -> String {
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret)).unwrap()
 }
 
-async fn assert_rejected(app: &TestApp, token: &str, what: &str) {
-    let response = app.get_auth("/api/auth/me", token).await;
-    assert_eq!(
-        challenge(&response),
-        r#"Bearer error="invalid_token""#,
-        "{what}"
-    );
-    let (status, body) = envelope(response).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {body}");
-}
-
 on_every_backend! {
     async fn a_token_made_like_the_servers_is_accepted(app) {
         // The control for the hostile cases below: the same recipe with the right key works.
@@ -58,14 +47,14 @@ on_every_backend! {
         app.clock.advance(exp + 5 - 2 - app.clock.now());
         assert_eq!(app.me(token).await.0, StatusCode::OK, "within the 5 s leeway");
         app.clock.advance(3);
-        assert_rejected(&app, token, "expired").await;
+        app.assert_invalid_token(token, "expired").await;
     }
 
     async fn a_token_not_valid_yet_is_rejected(app) {
         let data = app.register("vic").await;
         let mut claims = claims_for(&data, app.clock.now());
         claims["nbf"] = json!(app.clock.now() + 60);
-        assert_rejected(&app, &sign(&claims, Algorithm::HS256, SECRET), "nbf in the future").await;
+        app.assert_invalid_token(&sign(&claims, Algorithm::HS256, SECRET), "nbf in the future").await;
     }
 
     async fn forged_tampered_and_confused_tokens_are_rejected(app) {
@@ -74,33 +63,33 @@ on_every_backend! {
         let good = data["accessToken"].as_str().unwrap().to_string();
         let claims = claims_for(&data, now);
 
-        assert_rejected(&app, &sign(&claims, Algorithm::HS256, b"another-secret-another-secret-0123456"), "forged").await;
-        assert_rejected(&app, &sign(&claims, Algorithm::HS512, SECRET), "alg HS512 while HS256 is configured").await;
+        app.assert_invalid_token(&sign(&claims, Algorithm::HS256, b"another-secret-another-secret-0123456"), "forged").await;
+        app.assert_invalid_token(&sign(&claims, Algorithm::HS512, SECRET), "alg HS512 while HS256 is configured").await;
         let mut wrong_iss = claims.clone();
         wrong_iss["iss"] = json!("SomeoneElse");
-        assert_rejected(&app, &sign(&wrong_iss, Algorithm::HS256, SECRET), "wrong issuer").await;
+        app.assert_invalid_token(&sign(&wrong_iss, Algorithm::HS256, SECRET), "wrong issuer").await;
         let mut wrong_aud = claims.clone();
         wrong_aud["aud"] = json!("OtherClient");
-        assert_rejected(&app, &sign(&wrong_aud, Algorithm::HS256, SECRET), "wrong audience").await;
+        app.assert_invalid_token(&sign(&wrong_aud, Algorithm::HS256, SECRET), "wrong audience").await;
         let mut no_exp = claims.clone();
         no_exp.as_object_mut().unwrap().remove("exp");
-        assert_rejected(&app, &sign(&no_exp, Algorithm::HS256, SECRET), "no exp").await;
+        app.assert_invalid_token(&sign(&no_exp, Algorithm::HS256, SECRET), "no exp").await;
 
         // Tampered: the payload says Admin, the signature is the original one.
         let parts: Vec<&str> = good.split('.').collect();
         let mut payload = jwt_part(&good, 1);
         payload["role"] = json!("Admin");
         let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(payload.to_string()), parts[2]);
-        assert_rejected(&app, &tampered, "tampered").await;
+        app.assert_invalid_token(&tampered, "tampered").await;
 
         // alg none, with and without a signature.
         let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let body = URL_SAFE_NO_PAD.encode(claims.to_string());
-        assert_rejected(&app, &format!("{none_header}.{body}."), "alg none").await;
-        assert_rejected(&app, &format!("{none_header}.{body}.{}", parts[2]), "alg none with a signature").await;
+        app.assert_invalid_token(&format!("{none_header}.{body}."), "alg none").await;
+        app.assert_invalid_token(&format!("{none_header}.{body}.{}", parts[2]), "alg none with a signature").await;
 
         for junk in ["abc", "a.b.c", "..", "x.y", "Bearer", &"A".repeat(5000), &format!("{good}x"), "ünïcode.tö.ken"] {
-            assert_rejected(&app, junk, junk).await;
+            app.assert_invalid_token(junk, junk).await;
         }
         assert_eq!(app.me(&good).await.0, StatusCode::OK, "the real token still works");
     }
@@ -110,11 +99,11 @@ on_every_backend! {
         let claims = claims_for(&data, app.clock.now());
         let key = EncodingKey::from_secret(SECRET);
         let no_kid = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap();
-        assert_rejected(&app, &no_kid, "no kid").await;
+        app.assert_invalid_token(&no_kid, "no kid").await;
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(secret_kid(b"some-other-secret-some-other-secret-0123"));
         let unknown = jsonwebtoken::encode(&header, &claims, &key).unwrap();
-        assert_rejected(&app, &unknown, "a kid that names no key").await;
+        app.assert_invalid_token(&unknown, "a kid that names no key").await;
         let token = data["accessToken"].as_str().unwrap();
         assert_eq!(jwt_part(token, 0)["kid"], secret_kid(SECRET).as_str(), "the server's own tokens name it");
     }
@@ -123,7 +112,7 @@ on_every_backend! {
         let data = app.register("xena").await;
         let mut claims = claims_for(&data, app.clock.now());
         claims["sub"] = json!("987654");
-        assert_rejected(&app, &sign(&claims, Algorithm::HS256, SECRET), "no such user").await;
+        app.assert_invalid_token(&sign(&claims, Algorithm::HS256, SECRET), "no such user").await;
     }
 }
 
@@ -139,5 +128,6 @@ async fn the_configured_algorithm_is_the_only_one_accepted() {
         Algorithm::HS256,
         SECRET,
     );
-    assert_rejected(&app, &hs256, "HS256 while HS512 is configured").await;
+    app.assert_invalid_token(&hs256, "HS256 while HS512 is configured")
+        .await;
 }

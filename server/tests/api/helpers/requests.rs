@@ -63,6 +63,18 @@ pub fn registration(username: &str) -> Value {
 pub const PASSWORD: &str = "correct horse";
 
 impl TestApp {
+    /// Asserts that `token` is refused as `invalid_token` (RFC 6750), with the envelope.
+    pub async fn assert_invalid_token(&self, token: &str, what: &str) {
+        let response = self.get_auth("/api/auth/me", token).await;
+        assert_eq!(
+            challenge(&response),
+            r#"Bearer error="invalid_token""#,
+            "{what}"
+        );
+        let (status, body) = envelope(response).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {body}");
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.client
             .post(self.url(path))
