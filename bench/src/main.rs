@@ -47,8 +47,13 @@ struct Args {
     /// Load validate, me and refresh with the Rust client even when wrk is installed.
     #[arg(long)]
     no_wrk: bool,
-    /// Run only these scenarios: validate, me, refresh, login, mixed, scale-out
-    /// (comma-separated; all by default).
+    /// Run only these scenarios: health, validate, validate-fresh,
+    /// validate-eddsa, validate-eddsa-fresh, validate-es256,
+    /// validate-es256-fresh, me, refresh, login, mixed, flood, scale-out
+    /// (comma-separated; all by default). The
+    /// `-eddsa` and `-es256` ones validate with a server that signs with that
+    /// algorithm; the `-fresh` ones rotate through many distinct tokens, so
+    /// that none is answered by the server's validation cache.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// bcrypt cost of the server.
@@ -154,7 +159,7 @@ async fn main() {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "\n{:<9} {:<22} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9}  note",
+        "\n{:<9} {:<30} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9}  note",
         "backend",
         "scenario",
         "requests",
@@ -167,7 +172,7 @@ fn print_table(rows: &[Row]) {
     );
     for r in rows {
         println!(
-            "{:<9} {:<22} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>9.1} {:>9.1}  {}",
+            "{:<9} {:<30} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>9.1} {:>9.1}  {}",
             r.backend,
             r.scenario,
             r.stats.requests,

@@ -131,8 +131,26 @@ pub struct Server {
     stop: Arc<AtomicBool>,
 }
 
+/// The HMAC secret of HS256 servers (every server of the run has it; only
+/// HS256 ones sign with it).
+pub const JWT_SECRET: &str = "benchmark-secret-benchmark-secret-0123456789";
+
 impl Server {
+    /// A server that signs access tokens with HS256 and [`JWT_SECRET`].
     pub fn start(binary: &Path, shared: &Shared, bcrypt_cost: u32) -> Server {
+        Server::start_signing(binary, shared, bcrypt_cost, "HS256")
+    }
+
+    /// A server that signs access tokens with `algorithm` (`JWT_ALGORITHM`:
+    /// HS256, EdDSA, ES256 or RS256). Without `JWT_PRIVATE_KEY`, a
+    /// development server makes its asymmetric key in `DATA_DIR` once (and
+    /// the servers of the run share that directory, hence that key).
+    pub fn start_signing(
+        binary: &Path,
+        shared: &Shared,
+        bcrypt_cost: u32,
+        algorithm: &str,
+    ) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("a free port")
             .local_addr()
@@ -142,7 +160,10 @@ impl Server {
         cmd.env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", &shared.database_url)
             .env("DATA_DIR", &shared.dir)
-            .env("JWT_SECRET", "benchmark-secret-benchmark-secret-0123456789")
+            .env("JWT_ALGORITHM", algorithm)
+            .env("JWT_SECRET", JWT_SECRET)
+            // The key of `algorithm` is the development one in DATA_DIR.
+            .env_remove("JWT_PRIVATE_KEY")
             .env("BCRYPT_COST", bcrypt_cost.to_string())
             .env("REDIS_KEY_PREFIX", &shared.redis_prefix)
             // The load comes from one address: lockout would stop the login scenario.

@@ -62,6 +62,22 @@ response = function(status, headers, body)
 end
 "#;
 
+/// A GET per request with the next token of the file `TOKENS_FILE` (one a
+/// line), round-robin: a token comes round again only after every other has
+/// been sent once. wrk's `script_verify_request` call takes one token too,
+/// which changes nothing.
+const ROTATING_BEARER: &str = r#"
+local tokens = {}
+for line in io.lines(TOKENS_FILE) do
+  tokens[#tokens + 1] = line
+end
+local at = 0
+request = function()
+  at = at % #tokens + 1
+  return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. tokens[at]})
+end
+"#;
+
 pub fn available() -> bool {
     std::process::Command::new("wrk")
         .arg("--version")
@@ -89,6 +105,39 @@ pub async fn get(
         cap,
     )
     .await
+}
+
+/// GETs `url` over `connections` connections for `duration`, each request
+/// with the next of `tokens` in turn (see [`ROTATING_BEARER`]).
+pub async fn get_rotating(
+    url: &str,
+    tokens: &[String],
+    connections: usize,
+    duration: Duration,
+    cap: Cap<'_>,
+) -> Summary {
+    // A file rather than a Lua table of thousands of literals; tokens are
+    // JWTs (base64url and dots): one a line needs no escaping.
+    let path = std::env::temp_dir().join(format!(
+        "bench-tokens-{}.txt",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&path, tokens.join("\n")).expect("write the token file");
+    let script = format!(
+        "TOKENS_FILE = [[{}]]\n{ROTATING_BEARER}{REPORT}",
+        path.display()
+    );
+    let summary = run(
+        url,
+        &script,
+        &["--threads", "1"],
+        connections,
+        duration,
+        cap,
+    )
+    .await;
+    let _ = std::fs::remove_file(&path);
+    summary
 }
 
 /// GETs `url` without credentials (a page) over `connections` connections for `duration`.

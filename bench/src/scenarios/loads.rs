@@ -1,6 +1,9 @@
 //! The loads the Rust client drives (where wrk is not used).
 
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
 
 use reqwest::Client;
 use serde_json::{json, Value};
@@ -26,6 +29,35 @@ pub(super) async fn bearer_load(
                 Err(_) => false,
             };
             ((client, url, token), ok)
+        },
+    )
+    .await
+}
+
+/// GET `url` from many workers, each request with the next of `tokens` in
+/// turn (round-robin over all workers): a token comes round again only
+/// after every other has been sent once.
+pub(super) async fn rotating_bearer_load(
+    budget: Arc<Budget>,
+    workers: usize,
+    client: Client,
+    url: String,
+    tokens: Arc<Vec<String>>,
+) -> Stats {
+    let next = Arc::new(AtomicUsize::new(0));
+    let states = (0..workers)
+        .map(|_| (client.clone(), url.clone(), tokens.clone(), next.clone()))
+        .collect();
+    drive(
+        budget,
+        states,
+        |(client, url, tokens, next): (Client, String, Arc<Vec<String>>, Arc<AtomicUsize>)| async move {
+            let token = &tokens[next.fetch_add(1, Ordering::Relaxed) % tokens.len()];
+            let ok = match client.get(&url).bearer_auth(token).send().await {
+                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            ((client, url, tokens, next), ok)
         },
     )
     .await

@@ -1,7 +1,9 @@
 //! The scenarios of the benchmark, each bounded in time and requests: the
 //! single-endpoint ones here, those that load two things at once in
-//! `contention`, and the Rust client's loads in `loads`.
+//! `contention`, validation under each signing algorithm in `algorithms`,
+//! and the Rust client's loads in `loads`.
 
+mod algorithms;
 mod contention;
 mod loads;
 
@@ -20,9 +22,14 @@ use crate::{
 const PASSWORD: &str = "benchmark password";
 
 /// The scenarios `--only` can name.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 13] = [
     "health",
     "validate",
+    "validate-fresh",
+    "validate-eddsa",
+    "validate-eddsa-fresh",
+    "validate-es256",
+    "validate-es256-fresh",
     "me",
     "refresh",
     "login",
@@ -160,6 +167,7 @@ impl Run {
 
         // The same server doing no auth work: the ceiling validate is held to.
         let mut ceiling = None;
+        let mut validate_rps = None;
         for (scenario, path, label) in [
             ("health", "/api/health", "health (32 conn)"),
             ("validate", "/api/auth/validate", "validate (32 conn)"),
@@ -172,6 +180,9 @@ impl Run {
             let stats = self
                 .bearer(&server, &client, &server.url(path), &token, 32)
                 .await;
+            if scenario == "validate" {
+                validate_rps = Some(stats.rps);
+            }
             let note = match (scenario, ceiling) {
                 ("health", _) => {
                     ceiling = Some(stats.rps);
@@ -309,6 +320,11 @@ impl Run {
             rows.push(self.scale_out(backend, &shared, &server, &client).await);
         }
         drop(server);
+        // Each on a server of its own, one at a time, on the same store.
+        rows.extend(
+            self.algorithms(backend, &shared, &client, &token, validate_rps)
+                .await,
+        );
         shared.remove().await;
         rows
     }
