@@ -7,7 +7,7 @@ check_dev_loop() {
     local copy=target/dev-loop port reload data log pid
     mkdir -p "$copy"
     # The sources only; the copy keeps its own target directory.
-    for item in Cargo.toml Cargo.lock app server frontend bench style public migrations; do
+    for item in Cargo.toml Cargo.lock app server frontend bench examples style public migrations; do
         rm -rf "${copy:?}/$item"
         cp -r "$item" "$copy/$item"
     done
@@ -21,7 +21,7 @@ check_dev_loop() {
     pid=$!
     local url="http://127.0.0.1:$port/"
     # The first build of the debug site.
-    if ! wait_for_text "$url" "Rust auth server" 1800; then
+    if ! wait_for_text "$url" "Rust auth server" 1800 "$pid"; then
         kill -- -"$pid" 2>/dev/null || true
         echo "cargo leptos watch did not serve the app (log: $log)" >&2
         return 1
@@ -33,7 +33,7 @@ check_dev_loop() {
         echo "the development loop check found nothing to edit in app/src/pages/home.rs" >&2
         return 1
     }
-    if ! wait_for_text "$url" "Edited in the loop" 900; then
+    if ! wait_for_text "$url" "Edited in the loop" 900 "$pid"; then
         kill -- -"$pid" 2>/dev/null || true
         echo "cargo leptos watch did not serve the edited page (log: $log)" >&2
         return 1
@@ -44,14 +44,17 @@ check_dev_loop() {
     echo "cargo leptos watch served the app, then the edited page"
 }
 
-# wait_for_text URL TEXT SECONDS: true once the page at URL holds TEXT.
+# wait_for_text URL TEXT SECONDS WATCHER: true once the page at URL holds
+# TEXT; false at the deadline, or as soon as the process WATCHER has exited.
 wait_for_text() {
-    local url=$1 text=$2 seconds=$3 deadline
+    local url=$1 text=$2 seconds=$3 watcher=$4 deadline
     deadline=$(( $(date +%s) + seconds ))
     while [ "$(date +%s)" -lt "$deadline" ]; do
         if curl -fsS "$url" 2>/dev/null | grep -qF "$text"; then
             return 0
         fi
+        # A watcher that has exited will serve nothing: fail now, not at the deadline.
+        kill -0 "$watcher" 2>/dev/null || return 1
         sleep 2
     done
     return 1
