@@ -61,18 +61,30 @@ pub fn load_or_generate(path: &Path) -> io::Result<Secret> {
 /// Writes `contents` to a new file at `path` that only its owner can read
 /// (mode 0600), creating the directory. A file already there is left alone
 /// (`AlreadyExists`): two processes starting at once never overwrite each
-/// other's key.
+/// other's key. The file appears whole or not at all (written aside, then
+/// linked into place), so a process that finds it never reads half a key.
 pub fn create_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)?;
-    }
-    let mut file = fs::OpenOptions::new()
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(io::Error::other)?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let aside = dir.join(format!(".{name}.{:016x}", u64::from_le_bytes(suffix)));
+    let written = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
+        .open(&aside)
+        .and_then(|mut file| {
+            file.write_all(contents)?;
+            file.sync_all()
+        })
+        .and_then(|()| fs::hard_link(&aside, path));
+    let _ = fs::remove_file(&aside);
+    written
 }
 
 #[cfg(test)]
@@ -97,6 +109,31 @@ mod tests {
                 .unwrap()
                 .expose()
         );
+    }
+
+    /// Processes starting at once on an empty data directory: each must
+    /// read the one key written, never a file still being written.
+    #[test]
+    fn starts_at_once_all_get_the_one_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("jwt-secret");
+            let keys: Vec<Vec<u8>> = std::thread::scope(|scope| {
+                let starts: Vec<_> = (0..30)
+                    .map(|_| scope.spawn(|| load_or_generate(&path).map(|k| k.expose().to_vec())))
+                    .collect();
+                starts
+                    .into_iter()
+                    .map(|s| s.join().unwrap().unwrap())
+                    .collect()
+            });
+            assert!(keys.iter().all(|k| k == &keys[0]));
+            assert_eq!(
+                fs::read_dir(dir.path()).unwrap().count(),
+                1,
+                "no file left behind"
+            );
+        }
     }
 
     #[test]

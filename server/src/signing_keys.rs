@@ -413,6 +413,31 @@ mod tests {
         assert_eq!(from_public.algorithm, Algorithm::ES256);
     }
 
+    /// As for the secret: every process starting at once signs with the one key.
+    #[test]
+    fn starts_at_once_all_get_the_one_development_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jwt-eddsa.pem");
+        let kids: Vec<String> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..30)
+                .map(|_| scope.spawn(|| load_or_generate(&path, Algorithm::EdDSA).map(|k| k.0.kid)))
+                .collect();
+            starts
+                .into_iter()
+                .map(|s| s.join().unwrap().unwrap())
+                .collect()
+        });
+        assert!(kids.iter().all(|k| k == &kids[0]));
+    }
+
+    #[test]
+    fn a_short_rsa_key_is_refused() {
+        let short = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 1024).unwrap();
+        let pem = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&short, LineEnding::LF).unwrap();
+        let error = from_private_pem(&pem).err().unwrap();
+        assert!(error.contains("1024 bits"), "{error}");
+    }
+
     #[test]
     fn other_text_is_not_a_key() {
         for text in [
