@@ -94,28 +94,19 @@ impl std::fmt::Debug for KeyRing {
 }
 
 impl KeyRing {
-    /// The ring of `signing` and the earlier keys `previous`. The same key
-    /// twice is kept once; one secret for two HMAC algorithms is refused,
-    /// since a `kid` names one algorithm.
-    pub fn new(
-        signing: (SigningKey, VerifyingKey),
-        previous: Vec<VerifyingKey>,
-    ) -> Result<Self, String> {
+    /// The ring of `signing` and the earlier keys `previous`; the same key
+    /// given twice is kept once. (A `kid` always names one algorithm: a
+    /// key's type gives it, and every secret is for the one HMAC algorithm
+    /// the configuration names.)
+    pub fn new(signing: (SigningKey, VerifyingKey), previous: Vec<VerifyingKey>) -> Self {
         let (signing, own) = signing;
         let mut verifying: Vec<VerifyingKey> = vec![own];
         for key in previous {
-            match verifying.iter().find(|k| k.kid == key.kid) {
-                Some(same) if same.algorithm == key.algorithm => {}
-                Some(_) => {
-                    return Err(format!(
-                        "the key {} is configured for two algorithms",
-                        key.kid
-                    ))
-                }
-                None => verifying.push(key),
+            if !verifying.iter().any(|k| k.kid == key.kid) {
+                verifying.push(key);
             }
         }
-        Ok(KeyRing { signing, verifying })
+        KeyRing { signing, verifying }
     }
 
     /// The public keys: the JWK Set of `/.well-known/jwks.json`.
@@ -461,18 +452,12 @@ mod tests {
     }
 
     #[test]
-    fn the_same_key_twice_is_kept_once_but_not_for_two_algorithms() {
+    fn the_same_key_twice_is_kept_once() {
         let secret = Secret::from(vec![7u8; 32]);
         let ring = KeyRing::new(
             hmac(&secret, Algorithm::HS256),
             vec![hmac(&secret, Algorithm::HS256).1],
-        )
-        .unwrap();
+        );
         assert_eq!(ring.verifying.len(), 1);
-        assert!(KeyRing::new(
-            hmac(&secret, Algorithm::HS256),
-            vec![hmac(&secret, Algorithm::HS384).1]
-        )
-        .is_err());
     }
 }

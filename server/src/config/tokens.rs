@@ -70,9 +70,8 @@ impl TokenSettings {
                 std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
             signing_keys::from_pem(&pem).map_err(|e| format!("{path}: {e}"))
         })?);
-        let keys = KeyRing::new(signing, previous).map_err(|e| bad("JWT_PREVIOUS_KEYS", e))?;
         Ok(TokenSettings {
-            keys,
+            keys: KeyRing::new(signing, previous),
             issuer: vars
                 .get("JWT_ISSUER")
                 .unwrap_or("PersonalManagerAPI")
