@@ -126,7 +126,14 @@ on_every_backend! {
         let new_kid = jwt_part(&new_token, 0)["kid"].as_str().unwrap().to_string();
         assert_ne!(new_kid, old_kid);
         assert_eq!(app.me(&new_token).await.0, StatusCode::OK);
-        assert_eq!(kids(&jwks(&app).await), [new_kid, old_kid], "the signing key first");
+        assert_eq!(kids(&jwks(&app).await), [new_kid.clone(), old_kid.clone()], "the signing key first");
+
+        // The old key given as its private key: the same, and the set still
+        // holds only public members (`jwks` checks every key for them).
+        let old_private = app.config.data_dir.join("jwt-eddsa.pem").display().to_string();
+        app.restart_with(&[("JWT_PREVIOUS_KEYS", Some(&old_private))]).await;
+        assert_eq!(app.me(&old_token).await.0, StatusCode::OK);
+        assert_eq!(kids(&jwks(&app).await), [new_kid, old_kid]);
 
         // Once the old key is dropped, its tokens are refused.
         app.restart_with(&[("JWT_PREVIOUS_KEYS", None)]).await;
