@@ -84,12 +84,20 @@ impl JwksCache {
     }
 
     /// The key named `kid`: from a fresh set, else after a refetch when one
-    /// is allowed, else from the set at hand.
+    /// is allowed, else from the set at hand. A stale set that names `kid`
+    /// serves it at once while another request fetches: a slow auth server
+    /// holds up one request, not every one.
     pub async fn key(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
         if let Some(key) = self.cached(kid, true) {
             return Some(key);
         }
-        self.refetch().await;
+        match self.cached(kid, false) {
+            Some(stale) => match self.last_fetch.try_lock() {
+                Ok(mut last) => self.refetch_holding(&mut last).await,
+                Err(_) => return Some(stale),
+            },
+            None => self.refetch().await,
+        }
         self.cached(kid, false)
     }
 
@@ -102,9 +110,14 @@ impl JwksCache {
     }
 
     /// Fetches the set, unless the last fetch started less than
-    /// `min_refetch` ago. A failed fetch keeps the keys at hand.
+    /// `min_refetch` ago; waits for a fetch under way and shares it. A
+    /// failed fetch keeps the keys at hand.
     pub async fn refetch(&self) {
         let mut last = self.last_fetch.lock().await;
+        self.refetch_holding(&mut last).await;
+    }
+
+    async fn refetch_holding(&self, last: &mut Option<Instant>) {
         if last.is_some_and(|at| at.elapsed() < self.min_refetch) {
             return;
         }

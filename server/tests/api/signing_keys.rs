@@ -21,6 +21,7 @@ async fn jwks(app: &TestApp) -> Value {
         response.headers()[header::CACHE_CONTROL],
         "public, max-age=300"
     );
+    assert_eq!(response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
     let set: Value = response.json().await.unwrap();
     for key in set["keys"].as_array().unwrap() {
         assert_eq!(key["use"], "sig", "{key}");

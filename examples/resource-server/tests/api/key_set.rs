@@ -104,3 +104,45 @@ async fn a_retired_key_is_refused_once_the_set_outlives_its_max_age_and_a_failed
     assert_eq!(resource.jwks.fetches(), 3);
     assert_eq!(resource.status("/hello", &new_token).await, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn while_a_refetch_hangs_a_known_key_is_served_from_the_stale_set() {
+    let second = Duration::from_secs(1);
+    let key = Key::foreign();
+    let hang = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let router = Router::new()
+        .route(
+            "/.well-known/jwks.json",
+            get(|State((jwk, hang)): State<(Value, Arc<std::sync::atomic::AtomicBool>)>| async move {
+                if hang.load(std::sync::atomic::Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                }
+                ([(header::CACHE_CONTROL, "max-age=1")], Json(json!({ "keys": [jwk] })))
+            }),
+        )
+        .with_state((key.public_jwk.clone(), hang.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let resource = Arc::new(ResourceServer::start(&url, second).await);
+    let token = key.sign(Some(&key.kid), &claims("ada"));
+    sleep_until(Instant::now() + second).await;
+    hang.store(true, std::sync::atomic::Ordering::SeqCst);
+    // The first request on the stale set starts the fetch, which hangs.
+    let first = tokio::spawn({
+        let (resource, token) = (resource.clone(), token.clone());
+        async move { resource.status("/hello", &token).await }
+    });
+    while resource.jwks.fetches() < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let asked = Instant::now();
+    assert_eq!(resource.status("/hello", &token).await, StatusCode::OK);
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "waited {:?} for the hung fetch",
+        asked.elapsed()
+    );
+    assert_eq!(first.await.unwrap(), StatusCode::OK);
+}
