@@ -32,29 +32,39 @@ impl std::fmt::Debug for Secret {
 /// Reads the development key at `path`, or writes a fresh one there
 /// (48 bytes from the OS CSPRNG, base64, mode 0600) when there is none.
 pub fn load_or_generate(path: &Path) -> io::Result<Secret> {
+    let text = read_or_create(path, || {
+        let mut key = vec![0u8; 48];
+        getrandom::fill(&mut key).map_err(io::Error::other)?;
+        Ok(STANDARD.encode(&key))
+    })?;
+    let key = STANDARD
+        .decode(text.trim())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the key file is not base64"))?;
+    if key.len() < MIN_LEN {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the key file holds fewer than 32 bytes",
+        ));
+    }
+    Ok(Secret(key))
+}
+
+/// The text of the development key file at `path`; when there is none,
+/// `make`'s, written there first ([`create_private_file`]). Of processes
+/// starting at once, one writes and every one reads what it wrote.
+pub fn read_or_create(
+    path: &Path,
+    make: impl FnOnce() -> io::Result<String>,
+) -> io::Result<String> {
     match fs::read_to_string(path) {
-        Ok(text) => {
-            let key = STANDARD.decode(text.trim()).map_err(|_| {
-                io::Error::new(io::ErrorKind::InvalidData, "the key file is not base64")
-            })?;
-            if key.len() < MIN_LEN {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "the key file holds fewer than 32 bytes",
-                ));
-            }
-            Ok(Secret(key))
-        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let mut key = vec![0u8; 48];
-            getrandom::fill(&mut key).map_err(io::Error::other)?;
-            match create_private_file(path, STANDARD.encode(&key).as_bytes()) {
-                Ok(()) => Ok(Secret(key)),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => load_or_generate(path),
+            match create_private_file(path, make()?.as_bytes()) {
+                Ok(()) => fs::read_to_string(path),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => fs::read_to_string(path),
                 Err(e) => Err(e),
             }
         }
-        Err(e) => Err(e),
+        read => read,
     }
 }
 

@@ -4,7 +4,7 @@
 //! the tokens it signs, and is bound to one algorithm; the public halves of
 //! the asymmetric ones make the JWK Set other services verify with.
 
-use std::{fs, io, path::Path};
+use std::{io, path::Path};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use ed25519_dalek::pkcs8::{
@@ -230,26 +230,14 @@ pub fn load_or_generate(
     algorithm: Algorithm,
 ) -> io::Result<(SigningKey, VerifyingKey)> {
     let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
-    match fs::read_to_string(path) {
-        Ok(pem) => {
-            let key = from_private_pem(&pem).map_err(invalid)?;
-            if key.0.algorithm != algorithm {
-                return Err(invalid(format!("it holds a {:?} key", key.0.algorithm)));
-            }
-            Ok(key)
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let pem = generate(algorithm).map_err(invalid)?;
-            match secret::create_private_file(path, pem.as_bytes()) {
-                Ok(()) => from_private_pem(&pem).map_err(invalid),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    load_or_generate(path, algorithm)
-                }
-                Err(e) => Err(e),
-            }
-        }
-        Err(e) => Err(e),
+    let pem = secret::read_or_create(path, || {
+        Ok(generate(algorithm).map_err(invalid)?.to_string())
+    })?;
+    let key = from_private_pem(&pem).map_err(invalid)?;
+    if key.0.algorithm != algorithm {
+        return Err(invalid(format!("it holds a {:?} key", key.0.algorithm)));
     }
+    Ok(key)
 }
 
 fn not_a_key(what: &str) -> String {
